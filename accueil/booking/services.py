@@ -1,0 +1,326 @@
+"""The one way to book, cancel and move an appointment, whatever the channel.
+
+Locking protocol (docs/architecture.md has the full version):
+1. Every write runs in one transaction. On SQLite the transaction is IMMEDIATE, so it holds
+   the database write lock from its first statement: writers queue one behind the other.
+2. On PostgreSQL the practitioner rows concerned are locked with SELECT ... FOR UPDATE,
+   in id order (no deadlock when a move spans two practitioners). Bookings of one
+   practitioner are serialised; bookings of different practitioners run in parallel.
+3. Under that lock the requested start is checked against the slot engine with the
+   committed agenda, group-session seats included, then the row is written.
+4. The exclusion constraint `appointment_no_overlap` is the last word on PostgreSQL: an
+   overlapping insert fails there even if steps 2-3 were skipped, and it becomes SlotTaken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accueil.booking import overlap
+from accueil.booking.models import (
+    CANCELLED_STATUSES,
+    Appointment,
+    AppointmentEvent,
+    Channel,
+    Status,
+)
+from accueil.directory.models import Motif, Practitioner
+from accueil.directory.services import Audience, may_book
+from accueil.patients.models import Patient
+from accueil.patients.services import PatientIdentity, check_identity, find_or_create_patient
+from accueil.scheduling import engine
+from accueil.scheduling.services import AgendaInputs, load_agendas, motif_rules
+
+User = AbstractBaseUser
+
+
+class SlotTaken(Exception):
+    """The requested slot is not free (any more)."""
+
+
+class NotChangeable(Exception):
+    """The appointment's status or time no longer allows this change."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+# Status changes the desk may make (arrived, seen, no-show), from -> allowed targets.
+STATUS_TRANSITIONS = {
+    Status.BOOKED: {Status.ARRIVED, Status.NO_SHOW},
+    Status.ARRIVED: {Status.SEEN, Status.BOOKED},
+    Status.SEEN: {Status.ARRIVED},
+    Status.NO_SHOW: {Status.BOOKED, Status.ARRIVED},
+}
+
+
+def check_bookable(practitioner: Practitioner, motif: Motif, audience: Audience) -> None:
+    """ValidationError unless this audience may book this motif with this practitioner."""
+    if not practitioner.active:
+        raise ValidationError({"practitioner": ["Ce praticien ne prend pas de rendez-vous."]})
+    offered = motif.organisation_id == practitioner.organisation_id and (
+        motif.practitioners.filter(pk=practitioner.pk).exists()
+    )
+    if not offered:
+        raise ValidationError({"motif": ["Ce motif n'est pas proposé par ce praticien."]})
+    if not may_book(motif, audience):
+        raise ValidationError({"motif": ["Ce motif ne peut pas être réservé en ligne."]})
+
+
+def check_slot_free(
+    practitioner: Practitioner,
+    motif: Motif,
+    start: dt.datetime,
+    *,
+    audience: Audience,
+    now: dt.datetime,
+    ignore_appointment_id: int | None = None,
+) -> engine.Slot:
+    """The offered slot starting at `start`.
+
+    ValidationError when `start` can never be booked (past, too soon, too far, not on the
+    grid of an opening period); SlotTaken when it is a real slot that is not free.
+    """
+    if timezone.is_naive(start):
+        raise ValidationError({"start": ["L'horaire doit indiquer son fuseau (ex. +01:00)."]})
+    rules = motif_rules(motif, audience)
+    if start < now + rules.min_notice:
+        raise ValidationError({"start": ["Cet horaire est passé ou trop proche."]})
+    if start > now + rules.horizon:
+        raise ValidationError({"start": ["Cet horaire est trop loin dans le futur."]})
+    day = timezone.localtime(start, engine.PARIS).date()
+    agenda = load_agendas([practitioner], day, day, ignore_appointment_id=ignore_appointment_id)[
+        practitioner.id
+    ]
+    if start not in _grid(agenda, rules, day):
+        raise ValidationError({"start": ["Cet horaire ne correspond à aucun créneau."]})
+    for slot in engine.free_slots(
+        motif=rules,
+        periods=agenda.periods,
+        absences=agenda.absences,
+        booked=agenda.booked,
+        closed_days=agenda.closed_days,
+        now=now,
+        first=day,
+        last=day,
+    ):
+        if slot.start == start:
+            return slot
+    raise SlotTaken()
+
+
+def book(
+    *,
+    practitioner: Practitioner,
+    motif: Motif,
+    start: dt.datetime,
+    patient: Patient | PatientIdentity,
+    channel: Channel,
+    audience: Audience,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book `start` for the patient (an existing record, or an identity found or created)."""
+    now = now or timezone.now()
+    check_bookable(practitioner, motif, audience)
+    if isinstance(patient, PatientIdentity):
+        identity = check_identity(patient, timezone.localtime(now, engine.PARIS).date())
+    elif patient.organisation_id != practitioner.organisation_id:
+        raise ValidationError({"patient": ["Patient inconnu de cet établissement."]})
+    with transaction.atomic():
+        lock_practitioners(practitioner.id)
+        slot = check_slot_free(practitioner, motif, start, audience=audience, now=now)
+        if isinstance(patient, PatientIdentity):
+            patient = find_or_create_patient(practitioner.organisation, identity)
+        public_id = uuid.uuid4()
+        appointment = Appointment(
+            public_id=public_id,
+            organisation_id=practitioner.organisation_id,
+            practitioner=practitioner,
+            motif=motif,
+            site_id=slot.site_id,
+            patient=patient,
+            start=slot.start,
+            end=slot.end,
+            channel=channel,
+            session_key=_session_key(motif, slot.start, public_id),
+            created_by=actor,
+        )
+        _save_or_slot_taken(appointment)
+        _record(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
+    return appointment
+
+
+def cancel(
+    appointment: Appointment,
+    *,
+    by_patient: bool,
+    channel: Channel,
+    reason: str = "",
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Cancel; cancelling a cancelled appointment again changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status in CANCELLED_STATUSES:
+            return appointment
+        if appointment.status != Status.BOOKED:
+            raise NotChangeable("not_cancellable", "Ce rendez-vous ne peut plus être annulé.")
+        if by_patient and appointment.start <= now:
+            raise NotChangeable("too_late", "Ce rendez-vous est passé.")
+        previous = appointment.status
+        appointment.status = (
+            Status.CANCELLED_BY_PATIENT if by_patient else Status.CANCELLED_BY_PRACTICE
+        )
+        appointment.cancel_reason = reason.strip()[:300]
+        appointment.save(update_fields=["status", "cancel_reason"])
+        _record(
+            appointment,
+            AppointmentEvent.Kind.CANCELLED,
+            channel,
+            actor,
+            now,
+            from_status=previous,
+            note=appointment.cancel_reason,
+        )
+    return appointment
+
+
+def move(
+    appointment: Appointment,
+    *,
+    start: dt.datetime,
+    channel: Channel,
+    audience: Audience,
+    practitioner: Practitioner | None = None,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move to another free slot (same motif), atomically: the old time is given up only
+    if the new one is taken, in one transaction on one row."""
+    now = now or timezone.now()
+    target = practitioner or appointment.practitioner
+    with transaction.atomic():
+        lock_practitioners(appointment.practitioner_id, target.id)
+        appointment = (
+            Appointment.objects.select_for_update().select_related("motif").get(pk=appointment.pk)
+        )
+        if appointment.status != Status.BOOKED:
+            raise NotChangeable("not_movable", "Ce rendez-vous ne peut plus être déplacé.")
+        if audience is not Audience.STAFF and appointment.start <= now:
+            raise NotChangeable("too_late", "Ce rendez-vous est passé.")
+        motif = appointment.motif
+        check_bookable(target, motif, audience)
+        slot = check_slot_free(
+            target, motif, start, audience=audience, now=now, ignore_appointment_id=appointment.id
+        )
+        previous_start = appointment.start
+        appointment.practitioner = target
+        appointment.site_id = slot.site_id
+        appointment.start = slot.start
+        appointment.end = slot.end
+        appointment.session_key = _session_key(motif, slot.start, appointment.public_id)
+        _save_or_slot_taken(appointment)
+        _record(
+            appointment,
+            AppointmentEvent.Kind.MOVED,
+            channel,
+            actor,
+            now,
+            from_status=appointment.status,
+            previous_start=previous_start,
+        )
+    return appointment
+
+
+def change_status(
+    appointment: Appointment,
+    status: Status,
+    *,
+    channel: Channel,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Arrived, seen, no-show and their corrections, as marked by the desk."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if status not in STATUS_TRANSITIONS.get(appointment.status, set()):
+            raise NotChangeable("bad_transition", "Ce changement de statut n'est pas possible.")
+        previous = appointment.status
+        appointment.status = status
+        appointment.save(update_fields=["status"])
+        _record(
+            appointment,
+            AppointmentEvent.Kind.STATUS_CHANGED,
+            channel,
+            actor,
+            now,
+            from_status=previous,
+        )
+    return appointment
+
+
+def lock_practitioners(*practitioner_ids: int) -> None:
+    """Step 2 of the locking protocol (a no-op on SQLite, where step 1 already serialises)."""
+    list(
+        Practitioner.objects.select_for_update()
+        .filter(id__in=sorted(set(practitioner_ids)))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def _grid(agenda: AgendaInputs, rules: engine.MotifRules, day: dt.date) -> set[dt.datetime]:
+    if day in agenda.closed_days:
+        return set()
+    return set(engine.grid_starts(rules, agenda.periods, day))
+
+
+def _session_key(motif: Motif, start: dt.datetime, public_id: uuid.UUID) -> str:
+    if motif.is_group_session:
+        return f"session:{motif.id}:{start.astimezone(dt.UTC):%Y%m%dT%H%M%S}"
+    return f"appointment:{public_id.hex}"
+
+
+def _save_or_slot_taken(appointment: Appointment) -> None:
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        if overlap.CONSTRAINT_NAME in str(exc):
+            raise SlotTaken() from exc
+        raise
+
+
+def _record(
+    appointment: Appointment,
+    kind: AppointmentEvent.Kind,
+    channel: Channel,
+    actor: User | None,
+    now: dt.datetime,
+    *,
+    from_status: str,
+    previous_start: dt.datetime | None = None,
+    note: str = "",
+) -> None:
+    AppointmentEvent.objects.create(
+        appointment=appointment,
+        kind=kind,
+        at=now,
+        channel=channel,
+        actor=actor,
+        from_status=from_status,
+        to_status=appointment.status,
+        previous_start=previous_start,
+        note=note,
+    )

@@ -1,0 +1,155 @@
+"""Who owns agendas: organisations, their sites, practitioners, staff memberships and motifs."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        CABINET = "cabinet", "Cabinet"
+        MSP = "msp", "Maison de santé pluriprofessionnelle"
+        HEALTH_CENTRE = "centre_sante", "Centre de santé"
+        HOSPITAL_SERVICE = "service_hospitalier", "Service hospitalier"
+        DEPARTMENTAL_SERVICE = "service_departemental", "Service départemental"
+        REMOTE_SECRETARIAT = "telesecretariat", "Télésecrétariat"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    phone = models.CharField(max_length=20, blank=True)
+    walk_in_hours = models.TextField(blank=True, help_text="Consultations sans rendez-vous")
+    # `holidays` subdivision: "" metropole, "57"/"6AE" Alsace-Moselle, "971".. overseas.
+    holidays_subdivision = models.CharField(max_length=8, blank=True, default="")
+    closed_on_public_holidays = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300)
+    postcode = models.CharField(max_length=10)
+    city = models.CharField(max_length=100)
+    phone = models.CharField(max_length=20, blank=True)
+    access_directions = models.TextField(blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.city})"
+
+    @property
+    def full_address(self) -> str:
+        return f"{self.address}, {self.postcode} {self.city}"
+
+
+class Practitioner(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="practitioners"
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    title = models.CharField(max_length=20, blank=True, help_text="Dr, Pr, Mme, M.")
+    profession = models.CharField(max_length=100, db_index=True)
+    rpps = models.CharField("RPPS", max_length=11, blank=True)
+    sites = models.ManyToManyField(Site, related_name="practitioners")
+    departure_date = models.DateField(null=True, blank=True, help_text="Départ annoncé")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Responsable"
+        PRACTITIONER = "practitioner", "Praticien"
+        SECRETARY = "secretary", "Secrétaire"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
+
+class Motif(models.Model):
+    class LocationType(models.TextChoices):
+        ON_SITE = "on_site", "Au cabinet"
+        PHONE = "phone", "Par téléphone"
+        VIDEO = "video", "En vidéo"
+        HOME = "home", "À domicile"
+
+    class BookableBy(models.TextChoices):
+        STAFF = "staff", "Secrétariat uniquement"
+        REFERRERS = "referrers", "Correspondants"
+        PUBLIC = "public", "Tout public"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="motifs")
+    practitioners = models.ManyToManyField(Practitioner, related_name="motifs")
+    name = models.CharField(max_length=200)
+    duration = models.DurationField(default=datetime.timedelta(minutes=15))
+    # Grid of slot starts inside a period; empty means "step by the duration".
+    step = models.DurationField(null=True, blank=True)
+    location_type = models.CharField(
+        max_length=10, choices=LocationType.choices, default=LocationType.ON_SITE
+    )
+    bookable_by = models.CharField(
+        max_length=10, choices=BookableBy.choices, default=BookableBy.PUBLIC
+    )
+    min_notice = models.DurationField(default=datetime.timedelta(minutes=30))
+    horizon = models.DurationField(default=datetime.timedelta(days=91))
+    buffer_before = models.DurationField(default=datetime.timedelta(0))
+    buffer_after = models.DurationField(default=datetime.timedelta(0))
+    # Home visits only: time kept free between a visit and anything else.
+    travel_time = models.DurationField(default=datetime.timedelta(0))
+    capacity = models.PositiveSmallIntegerField(default=1)
+    patient_instructions = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1), name="motif_capacity_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(duration__gt=datetime.timedelta(0)), name="motif_duration_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration_minutes(self) -> int:
+        return int(self.duration.total_seconds() // 60)
+
+    @property
+    def is_group_session(self) -> bool:
+        return self.capacity > 1

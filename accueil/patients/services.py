@@ -1,0 +1,113 @@
+"""Patient identity: validation and find-or-create within one organisation."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from accueil.directory.models import Organisation
+from accueil.patients.models import Patient
+
+# Metropolitan France and overseas departments whose numbers `phonenumbers` knows as regions.
+FRENCH_REGIONS = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF"}
+
+
+@dataclass(frozen=True)
+class PatientIdentity:
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    phone: str = ""
+    email: str = ""
+    birth_name: str = ""
+
+
+def normalise_phone(raw: str) -> str:
+    """A French phone number in E.164, or ValidationError with a French message."""
+    try:
+        number = phonenumbers.parse(raw, "FR")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError("Numéro de téléphone invalide.") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError("Numéro de téléphone invalide.")
+    if phonenumbers.region_code_for_number(number) not in FRENCH_REGIONS:
+        raise ValidationError("Seuls les numéros français sont acceptés.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_identity(identity: PatientIdentity, today: dt.date) -> PatientIdentity:
+    """Validated and normalised identity; raises ValidationError with per-field messages."""
+    errors: dict[str, list[str]] = {}
+    first_name = " ".join(identity.first_name.split())
+    last_name = " ".join(identity.last_name.split())
+    if not first_name:
+        errors["first_name"] = ["Le prénom est obligatoire."]
+    elif len(first_name) > 100:
+        errors["first_name"] = ["Le prénom est trop long (100 caractères au plus)."]
+    if not last_name:
+        errors["last_name"] = ["Le nom est obligatoire."]
+    elif len(last_name) > 100:
+        errors["last_name"] = ["Le nom est trop long (100 caractères au plus)."]
+    if identity.birth_date > today:
+        errors["birth_date"] = ["La date de naissance est dans le futur."]
+    elif identity.birth_date.year < today.year - 130:
+        errors["birth_date"] = ["La date de naissance est invalide."]
+    phone = ""
+    if identity.phone.strip():
+        try:
+            phone = normalise_phone(identity.phone)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+    else:
+        errors["phone"] = ["Le numéro de téléphone est obligatoire."]
+    email = identity.email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Adresse e-mail invalide."]
+    if errors:
+        raise ValidationError(errors)
+    return PatientIdentity(
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=identity.birth_date,
+        phone=phone,
+        email=email,
+        birth_name=" ".join(identity.birth_name.split()),
+    )
+
+
+def find_or_create_patient(organisation: Organisation, identity: PatientIdentity) -> Patient:
+    """The organisation's patient with this name, birth date and phone, created if new.
+
+    Matching needs all of name, birth date and phone: a relative sharing a phone is
+    another person, and a namesake with another phone is not merged.
+    """
+    patient = (
+        Patient.objects.filter(
+            organisation=organisation,
+            first_name__iexact=identity.first_name,
+            last_name__iexact=identity.last_name,
+            birth_date=identity.birth_date,
+            phone=identity.phone,
+        )
+        .order_by("id")
+        .first()
+    )
+    if patient is not None:
+        if identity.email and patient.email != identity.email:
+            patient.email = identity.email
+            patient.save(update_fields=["email"])
+        return patient
+    return Patient.objects.create(
+        organisation=organisation,
+        first_name=identity.first_name,
+        last_name=identity.last_name,
+        birth_name=identity.birth_name,
+        birth_date=identity.birth_date,
+        phone=identity.phone,
+        email=identity.email,
+    )

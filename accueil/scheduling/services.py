@@ -1,0 +1,349 @@
+"""Agendas from the database turned into slot-engine inputs, and slot searches.
+
+All database access of the slot search lives here; `engine` stays pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import holidays as holiday_calendars
+from django.db.models import Q
+from django.utils import timezone
+
+from accueil.booking.models import ACTIVE_STATUSES, Appointment
+from accueil.directory.models import Motif, Organisation, Practitioner
+from accueil.directory.services import Audience, motifs_open_to
+from accueil.scheduling import engine
+from accueil.scheduling.models import Absence, OpeningPeriod
+
+# Staff book beyond the public rules: same day without notice, and further ahead.
+STAFF_HORIZON = dt.timedelta(days=366)
+# Longest span one slot search may cover.
+MAX_SEARCH_DAYS = 92
+
+
+@dataclass
+class AgendaInputs:
+    """What the engine needs about one practitioner over a window of days."""
+
+    periods: list[engine.Period] = field(default_factory=list)
+    absences: list[engine.Absence] = field(default_factory=list)
+    booked: list[engine.Booked] = field(default_factory=list)
+    closed_days: frozenset[dt.date] = frozenset()
+
+
+@dataclass(frozen=True)
+class FoundSlot:
+    practitioner: Practitioner
+    motif: Motif
+    slot: engine.Slot
+
+
+def today(now: dt.datetime | None = None) -> dt.date:
+    return timezone.localtime(now or timezone.now(), engine.PARIS).date()
+
+
+def motif_rules(motif: Motif, audience: Audience = Audience.PUBLIC) -> engine.MotifRules:
+    staff = audience is Audience.STAFF
+    return engine.MotifRules(
+        id=motif.id,
+        duration=motif.duration,
+        step=motif.step,
+        buffer_before=motif.buffer_before,
+        buffer_after=motif.buffer_after,
+        travel_time=motif.travel_time
+        if motif.location_type == Motif.LocationType.HOME
+        else dt.timedelta(0),
+        min_notice=dt.timedelta(0) if staff else motif.min_notice,
+        horizon=STAFF_HORIZON if staff else motif.horizon,
+        capacity=motif.capacity,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays(subdivision: str, year: int) -> frozenset[dt.date]:
+    calendar = holiday_calendars.France(subdiv=subdivision or None, years=year)
+    return frozenset(calendar.keys())
+
+
+def closed_days(organisation: Organisation, first: dt.date, last: dt.date) -> frozenset[dt.date]:
+    """Public holidays between first and last, unless the organisation works on them."""
+    if not organisation.closed_on_public_holidays:
+        return frozenset()
+    days: set[dt.date] = set()
+    for year in range(first.year, last.year + 1):
+        days.update(_holidays(organisation.holidays_subdivision, year))
+    return engine.closed_days_between(first, last, days)
+
+
+def load_agendas(
+    practitioners: Iterable[Practitioner],
+    first: dt.date,
+    last: dt.date,
+    *,
+    ignore_appointment_id: int | None = None,
+) -> dict[int, AgendaInputs]:
+    """Engine inputs for each practitioner over the local days first..last (4 queries)."""
+    by_id = {p.id: p for p in practitioners}
+    agendas = {pid: AgendaInputs() for pid in by_id}
+    if not by_id:
+        return agendas
+    _load_periods(agendas, first, last)
+    _load_absences(agendas, first, last)
+    _load_booked(agendas, first, last, ignore_appointment_id)
+    for pid, agenda in agendas.items():
+        practitioner = by_id[pid]
+        agenda.closed_days = closed_days(practitioner.organisation, first, last)
+        if practitioner.departure_date is not None:
+            agenda.periods = _before_departure(agenda.periods, practitioner.departure_date)
+    return agendas
+
+
+def available_slots(
+    practitioner: Practitioner,
+    motif: Motif,
+    first: dt.date,
+    last: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    audience: Audience = Audience.PUBLIC,
+    limit: int | None = None,
+    ignore_appointment_id: int | None = None,
+) -> list[engine.Slot]:
+    """Free slots of one practitioner for one motif, first..last local days included."""
+    agenda = load_agendas([practitioner], first, last, ignore_appointment_id=ignore_appointment_id)[
+        practitioner.id
+    ]
+    return _slots(agenda, motif_rules(motif, audience), now or timezone.now(), first, last, limit)
+
+
+def first_available(
+    *,
+    profession: str = "",
+    motif_name: str = "",
+    organisation_id: int | None = None,
+    postcode_prefix: str = "",
+    city: str = "",
+    audience: Audience = Audience.PUBLIC,
+    now: dt.datetime | None = None,
+    limit: int = 10,
+) -> list[FoundSlot]:
+    """The earliest free slot of each matching practitioner, earliest first, `limit` of them.
+
+    Windows of days grow (1, 2, 4, 8... days) and only practitioners still without a slot
+    are searched in the next window: once `limit` practitioners have a slot, any other's
+    first slot is later, so the search stops without computing months for everyone.
+    """
+    now = now or timezone.now()
+    candidates = _first_available_candidates(
+        profession, motif_name, organisation_id, postcode_prefix, city, audience
+    )
+    found: list[FoundSlot] = []
+    first = today(now)
+    horizon_end = first + dt.timedelta(days=MAX_SEARCH_DAYS)
+    span = 1
+    while candidates and first <= horizon_end and len(found) < limit:
+        last = min(first + dt.timedelta(days=span - 1), horizon_end)
+        agendas = load_agendas({p.id: p for p, _ in candidates}.values(), first, last)
+        still_searching = []
+        in_window = []
+        for practitioner, motif in candidates:
+            rules = motif_rules(motif, audience)
+            slots = _slots(agendas[practitioner.id], rules, now, first, last, 1)
+            if slots:
+                in_window.append(FoundSlot(practitioner, motif, slots[0]))
+            else:
+                still_searching.append((practitioner, motif))
+        found.extend(sorted(in_window, key=lambda f: (f.slot.start, f.practitioner.id)))
+        candidates = still_searching
+        first = last + dt.timedelta(days=1)
+        span *= 2
+    return found[:limit]
+
+
+def _first_available_candidates(
+    profession: str,
+    motif_name: str,
+    organisation_id: int | None,
+    postcode_prefix: str,
+    city: str,
+    audience: Audience,
+) -> list[tuple[Practitioner, Motif]]:
+    motifs = Motif.objects.filter(motifs_open_to(audience))
+    if motif_name:
+        motifs = motifs.filter(name__icontains=motif_name)
+    practitioners = Practitioner.objects.filter(active=True).select_related("organisation")
+    if profession:
+        practitioners = practitioners.filter(profession__iexact=profession)
+    if organisation_id is not None:
+        practitioners = practitioners.filter(organisation_id=organisation_id)
+    if postcode_prefix:
+        practitioners = practitioners.filter(sites__postcode__startswith=postcode_prefix)
+    if city:
+        practitioners = practitioners.filter(sites__city__iexact=city)
+    by_id = {p.id: p for p in practitioners.distinct()}
+    pairs = Motif.practitioners.through.objects.filter(
+        practitioner_id__in=by_id, motif__in=motifs
+    ).values_list("practitioner_id", "motif_id")
+    motif_by_id = motifs.in_bulk({m for _, m in pairs})
+    # One motif per practitioner: the shortest matching one, the usual consultation.
+    chosen: dict[int, Motif] = {}
+    for pid, mid in pairs:
+        motif = motif_by_id[mid]
+        if pid not in chosen or (motif.duration, motif.id) < (chosen[pid].duration, chosen[pid].id):
+            chosen[pid] = motif
+    return [(by_id[pid], motif) for pid, motif in sorted(chosen.items())]
+
+
+def _slots(
+    agenda: AgendaInputs,
+    rules: engine.MotifRules,
+    now: dt.datetime,
+    first: dt.date,
+    last: dt.date,
+    limit: int | None,
+) -> list[engine.Slot]:
+    return engine.free_slots(
+        motif=rules,
+        periods=agenda.periods,
+        absences=agenda.absences,
+        booked=agenda.booked,
+        closed_days=agenda.closed_days,
+        now=now,
+        first=first,
+        last=last,
+        limit=limit,
+    )
+
+
+def _load_periods(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
+    periods = OpeningPeriod.objects.filter(practitioner_id__in=agendas).filter(
+        Q(single_date__range=(first, last))
+        | Q(
+            single_date__isnull=True,
+            valid_from__lte=last,
+        )
+        & (Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+    )
+    rows = list(
+        periods.values_list(
+            "id",
+            "practitioner_id",
+            "site_id",
+            "start_time",
+            "end_time",
+            "weekdays",
+            "every_n_weeks",
+            "valid_from",
+            "valid_until",
+            "single_date",
+        )
+    )
+    motifs_of: dict[int, set[int]] = defaultdict(set)
+    for period_id, motif_id in OpeningPeriod.motifs.through.objects.filter(
+        openingperiod_id__in=[r[0] for r in rows]
+    ).values_list("openingperiod_id", "motif_id"):
+        motifs_of[period_id].add(motif_id)
+    for pk, pid, site_id, start, end, weekdays, every, valid_from, valid_until, single in rows:
+        agendas[pid].periods.append(
+            engine.Period(
+                site_id=site_id,
+                motif_ids=frozenset(motifs_of[pk]),
+                start_time=start,
+                end_time=end,
+                weekdays=frozenset(int(d) for d in weekdays.split(",") if d.strip()),
+                every_n_weeks=every,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                single_date=single,
+            )
+        )
+
+
+def _load_absences(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
+    window_start = engine.wall_clock(first, dt.time(0)) - dt.timedelta(days=1)
+    window_end = engine.wall_clock(last, dt.time(0)) + dt.timedelta(days=2)
+    absences = Absence.objects.filter(practitioner_id__in=agendas, start__lt=window_end).filter(
+        Q(weekly=False, end__gt=window_start)
+        | Q(weekly=True) & (Q(repeat_until__isnull=True) | Q(repeat_until__gte=first))
+    )
+    for pid, start, end, weekly, until in absences.values_list(
+        "practitioner_id", "start", "end", "weekly", "repeat_until"
+    ):
+        agendas[pid].absences.append(engine.Absence(start, end, weekly, until))
+
+
+def _load_booked(
+    agendas: dict[int, AgendaInputs],
+    first: dt.date,
+    last: dt.date,
+    ignore_appointment_id: int | None,
+) -> None:
+    # A day of margin on each side for buffers and travel times around the window.
+    window_start = engine.wall_clock(first, dt.time(0)) - dt.timedelta(days=1)
+    window_end = engine.wall_clock(last, dt.time(0)) + dt.timedelta(days=2)
+    appointments = Appointment.objects.filter(
+        practitioner_id__in=agendas,
+        status__in=ACTIVE_STATUSES,
+        start__lt=window_end,
+        end__gt=window_start,
+    )
+    if ignore_appointment_id is not None:
+        appointments = appointments.exclude(id=ignore_appointment_id)
+    sessions: dict[tuple[int, str], list] = {}
+    for row in appointments.values_list(
+        "practitioner_id",
+        "session_key",
+        "start",
+        "end",
+        "motif_id",
+        "motif__location_type",
+        "motif__buffer_before",
+        "motif__buffer_after",
+        "motif__travel_time",
+    ):
+        pid, key = row[0], row[1]
+        if (pid, key) in sessions:
+            sessions[(pid, key)][-1] += 1
+        else:
+            sessions[(pid, key)] = [*row[2:], 1]
+    for (pid, _), (
+        start,
+        end,
+        motif_id,
+        location,
+        before,
+        after,
+        travel,
+        count,
+    ) in sessions.items():
+        if location != Motif.LocationType.HOME:
+            travel = dt.timedelta(0)
+        agendas[pid].booked.append(
+            engine.Booked(
+                start=start,
+                end=end,
+                motif_id=motif_id,
+                guard_before=max(before, travel),
+                guard_after=max(after, travel),
+                participants=count,
+            )
+        )
+
+
+def _before_departure(periods: list[engine.Period], departure: dt.date) -> list[engine.Period]:
+    """Periods cut at a practitioner's announced departure date (no slot on or after it)."""
+    last_day = departure - dt.timedelta(days=1)
+    cut = []
+    for period in periods:
+        if period.single_date is not None:
+            if period.single_date <= last_day:
+                cut.append(period)
+        elif period.valid_from is None or period.valid_from <= last_day:
+            cut.append(replace(period, valid_until=min(period.valid_until or last_day, last_day)))
+    return cut
