@@ -10,7 +10,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from accueil.api import idempotency
@@ -307,7 +307,7 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn):
 def get_appointment(request: HttpRequest, appointment_id: str, token: str = ""):
     appointment = _by_token(appointment_id, token)
     if appointment is None:
-        return 404, NOT_FOUND
+        return Status(404, NOT_FOUND)
     return appointment_out(appointment)
 
 

@@ -10,8 +10,10 @@ from django.core.validators import validate_email
 from accueil.directory.models import Organisation
 from accueil.patients.models import Patient
 
-# Metropolitan France and overseas departments whose numbers `phonenumbers` knows as regions.
+# Metropolitan France and overseas departments and collectivities, as `phonenumbers` regions.
 FRENCH_REGIONS = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "NC", "PF", "WF"}
+# Overseas numbers dialled nationally (0692..., 0590...) belong to their own region.
+NATIONAL_DIALLING_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF")
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,23 @@ class PatientIdentity:
 
 def normalise_phone(raw: str) -> str:
     """A French phone number in E.164, or ValidationError with a French message."""
-    try:
-        number = phonenumbers.parse(raw, "FR")
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError("Numéro de téléphone invalide.") from exc
-    if not phonenumbers.is_valid_number(number):
+    number = next(
+        (n for region in NATIONAL_DIALLING_REGIONS if (n := _parse(raw, region)) is not None),
+        None,
+    )
+    if number is None:
         raise ValidationError("Numéro de téléphone invalide.")
     if phonenumbers.region_code_for_number(number) not in FRENCH_REGIONS:
         raise ValidationError("Seuls les numéros français sont acceptés.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
 
 
 def check_identity(identity: PatientIdentity, today: dt.date) -> PatientIdentity:
