@@ -222,13 +222,20 @@ def _slots(
 
 
 def _load_periods(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
+    recurring = Q(single_date__isnull=True, valid_from__lte=last) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gte=first)
+    )
+    if (last - first).days < 6:
+        # Short windows (first-available searches): only periods on the window's weekdays.
+        weekdays = {
+            (first + dt.timedelta(days=i)).weekday() for i in range((last - first).days + 1)
+        }
+        on_weekdays = Q()
+        for weekday in weekdays:
+            on_weekdays |= Q(weekdays__contains=str(weekday))  # single digits, comma-separated
+        recurring &= on_weekdays
     periods = OpeningPeriod.objects.filter(practitioner_id__in=agendas).filter(
-        Q(single_date__range=(first, last))
-        | Q(
-            single_date__isnull=True,
-            valid_from__lte=last,
-        )
-        & (Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+        Q(single_date__range=(first, last)) | recurring
     )
     rows = list(
         periods.values_list(
@@ -246,7 +253,7 @@ def _load_periods(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.dat
     )
     motifs_of: dict[int, set[int]] = defaultdict(set)
     for period_id, motif_id in OpeningPeriod.motifs.through.objects.filter(
-        openingperiod_id__in=[r[0] for r in rows]
+        openingperiod__in=periods.values("id")
     ).values_list("openingperiod_id", "motif_id"):
         motifs_of[period_id].add(motif_id)
     for pk, pid, site_id, start, end, weekdays, every, valid_from, valid_until, single in rows:
