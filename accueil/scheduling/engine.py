@@ -147,11 +147,14 @@ def expand_absences(
             occ_start = local_start + week
             if absence.repeat_until is not None and occ_start.date() > absence.repeat_until:
                 break
+            # The fold is kept: an absence in the repeated fall-back hour stays in it.
             start = wall_clock(occ_start.date(), occ_start.time(), tz)
+            start = start.replace(fold=local_start.fold)
             if start >= window_end:
                 break
             occ_end = local_end + week
             end = wall_clock(occ_end.date(), occ_end.time(), tz)
+            end = end.replace(fold=local_end.fold)
             if end > window_start:
                 intervals.append((start, end))
             week += dt.timedelta(weeks=1)
@@ -199,6 +202,7 @@ def iter_free_slots(
     tz: ZoneInfo = PARIS,
 ) -> Iterator[Slot]:
     """Lazy form of `free_slots`: days are computed in order, only as far as consumed."""
+    now = now.astimezone(dt.UTC)  # adding to a Paris-aware `now` would add wall-clock time
     earliest = now + motif.min_notice
     latest = now + motif.horizon
     first = max(first, earliest.astimezone(tz).date())
@@ -269,26 +273,33 @@ class _Blocked:
         self.capacity = motif.capacity
         self.open_sessions: dict[dt.datetime, int] = {}
         others: list[tuple[dt.datetime, dt.datetime]] = []
-        sessions: list[tuple[dt.datetime, dt.datetime]] = []
+        self._sessions: list[tuple[dt.datetime, tuple[dt.datetime, dt.datetime]]] = []
+        # In UTC: arithmetic on Paris-aware instants would be wall-clock arithmetic, and a
+        # repeated-hour (fold=1) instant never equals a UTC one as a dict key.
         for start, end in absences:
-            others.append((start - motif.duration, end))
+            others.append((start.astimezone(dt.UTC) - motif.duration, end.astimezone(dt.UTC)))
         for item in booked:
+            start, end = item.start.astimezone(dt.UTC), item.end.astimezone(dt.UTC)
             after = max(motif.guard_after, item.guard_before)
             before = max(item.guard_after, motif.guard_before)
-            interval = (item.start - after - motif.duration, item.end + before)
+            interval = (start - after - motif.duration, end + before)
             if item.motif_id == motif.id and item.participants < motif.capacity:
-                self.open_sessions[item.start] = motif.capacity - item.participants
-                sessions.append(interval)
+                self.open_sessions[start] = motif.capacity - item.participants
+                self._sessions.append((start, interval))
             else:
                 others.append(interval)
         self._others = _merge(others)
+        sessions = [interval for _, interval in self._sessions]
         self._all = _merge(others + sessions) if sessions else self._others
 
     def remaining_at(self, start: dt.datetime) -> int:
         """Seats free for a slot starting at `start` (0 if the start is blocked)."""
         seats = self.open_sessions.get(start)
         if seats is not None:
-            return 0 if _inside(self._others, start) else seats
+            blocked = _inside(self._others, start) or any(
+                lo < start < hi for at, (lo, hi) in self._sessions if at != start
+            )
+            return 0 if blocked else seats
         return 0 if _inside(self._all, start) else self.capacity
 
 
