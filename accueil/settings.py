@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accueil.patients",
     "accueil.booking",
     "accueil.api",
+    "accueil.demo",
 ]
 
 MIDDLEWARE = [
