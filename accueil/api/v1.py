@@ -6,12 +6,14 @@ Endpoints are thin: they parse, call services and shape the answer.
 import datetime as dt
 import hmac
 import uuid
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
+from pydantic_core import PydanticCustomError
 
 from accueil.api import idempotency
 from accueil.booking import services as booking
@@ -22,6 +24,17 @@ from accueil.patients.services import PatientIdentity
 from accueil.scheduling import services as scheduling
 
 router = Router()
+
+
+def no_control_characters(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, and no field of ours has a use for control characters."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise PydanticCustomError("control_characters", "Caractères de contrôle interdits.")
+    return value
+
+
+# Every free-text input of the API.
+Text = Annotated[str, AfterValidator(no_control_characters)]
 
 PUBLIC_MOTIFS = motifs_open_to(Audience.PUBLIC)
 NOT_FOUND = {"error": "not_found"}
@@ -62,11 +75,11 @@ class SlotOut(Schema):
 
 
 class PatientIn(Schema):
-    first_name: str = Field(max_length=200)
-    last_name: str = Field(max_length=200)
+    first_name: Text = Field(max_length=200)
+    last_name: Text = Field(max_length=200)
     birth_date: dt.date
-    phone: str = Field(max_length=40)
-    email: str = Field("", max_length=254)
+    phone: Text = Field(max_length=40)
+    email: Text = Field("", max_length=254)
 
 
 class AppointmentIn(Schema):
@@ -96,12 +109,12 @@ class AppointmentOut(Schema):
 
 
 class TokenIn(Schema):
-    token: str = Field(max_length=200)
-    reason: str = Field("", max_length=300)
+    token: Text = Field(max_length=200)
+    reason: Text = Field("", max_length=300)
 
 
 class MoveIn(Schema):
-    token: str = Field(max_length=200)
+    token: Text = Field(max_length=200)
     start: AwareDatetime
 
 
@@ -192,7 +205,11 @@ def field_error(field: str, message: str) -> JsonResponse:
 
 
 @router.get("/practitioners", response=list[PractitionerOut])
-def list_practitioners(request: HttpRequest, profession: str = "", organisation: int | None = None):
+def list_practitioners(
+    request: HttpRequest,
+    profession: Text = Query("", max_length=100),
+    organisation: int | None = None,
+):
     practitioners = public_practitioners()
     if profession:
         practitioners = practitioners.filter(profession__iexact=profession)
@@ -235,11 +252,11 @@ def list_slots(
 @router.get("/first-available", response={200: list[FirstAvailableOut]})
 def first_available(
     request: HttpRequest,
-    profession: str = "",
-    motif: str = "",
+    profession: Text = Query("", max_length=100),
+    motif: Text = Query("", max_length=100),
     organisation: int | None = None,
-    postcode: str = Query("", max_length=5),
-    city: str = Query("", max_length=100),
+    postcode: Text = Query("", max_length=5),
+    city: Text = Query("", max_length=100),
     limit: int = Query(10, ge=1, le=50),
 ):
     found = scheduling.first_available(

@@ -184,6 +184,8 @@ def test_slot_taken_is_409(client, agenda):
         ({"practitioner": 999999}, "practitioner"),
         ({"practitioner": "un"}, "practitioner"),
         ({"motif": 999999}, "motif"),
+        ({"patient": {"last_name": "Dupont\x00"}}, "patient.last_name"),
+        ({"patient": {"first_name": "Jean\nMarie"}}, "patient.first_name"),
     ],
 )
 def test_invalid_booking_is_422_with_field_errors_and_writes_nothing(client, agenda, change, field):
@@ -244,6 +246,15 @@ def test_malformed_bodies_are_clean_4xx(client, agenda, raw):
     assert 400 <= response.status_code < 500
     assert response["Content-Type"].startswith("application/json")
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/first-available?motif=%00", "/api/v1/practitioners?profession=a%00b"]
+)
+def test_nul_in_a_search_term_is_422(client, agenda, path):
+    response = client.get(path)
+    assert response.status_code == 422
+    assert list(response.json()["errors"].values()) == [["Caractères de contrôle interdits."]]
 
 
 def test_huge_body_is_413(client, agenda):
