@@ -86,14 +86,19 @@ def load_agendas(
     first: dt.date,
     last: dt.date,
     *,
+    motif_ids: Iterable[int] | None = None,
     ignore_appointment_id: int | None = None,
 ) -> dict[int, AgendaInputs]:
-    """Engine inputs for each practitioner over the local days first..last (4 queries)."""
+    """Engine inputs for each practitioner over the local days first..last (3 queries).
+
+    With `motif_ids`, only the opening periods offering those motifs are loaded.
+    """
     by_id = {p.id: p for p in practitioners}
     agendas = {pid: AgendaInputs() for pid in by_id}
     if not by_id:
         return agendas
-    _load_periods(agendas, first, last)
+    for pid, periods in load_periods(agendas, first, last, motif_ids=motif_ids).items():
+        agendas[pid].periods = periods
     _load_absences(agendas, first, last)
     _load_booked(agendas, first, last, ignore_appointment_id)
     for pid, agenda in agendas.items():
@@ -221,55 +226,78 @@ def _slots(
     )
 
 
-def _load_periods(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
-    recurring = Q(single_date__isnull=True, valid_from__lte=last) & (
-        Q(valid_until__isnull=True) | Q(valid_until__gte=first)
+def load_periods(
+    practitioner_ids: Iterable[int],
+    first: dt.date,
+    last: dt.date,
+    *,
+    motif_ids: Iterable[int] | None = None,
+) -> dict[int, list[engine.Period]]:
+    """Opening periods that may open a day of first..last, by practitioner (1 query).
+
+    With `motif_ids`, only periods offering one of them, each knowing only those motifs.
+    """
+    recurring = Q(openingperiod__single_date__isnull=True, openingperiod__valid_from__lte=last) & (
+        Q(openingperiod__valid_until__isnull=True) | Q(openingperiod__valid_until__gte=first)
     )
     if (last - first).days < 6:
-        # Short windows (first-available searches): only periods on the window's weekdays.
-        weekdays = {
-            (first + dt.timedelta(days=i)).weekday() for i in range((last - first).days + 1)
-        }
+        # Short windows (a booking's day, first-available steps): the window's weekdays only.
         on_weekdays = Q()
-        for weekday in weekdays:
-            on_weekdays |= Q(weekdays__contains=str(weekday))  # single digits, comma-separated
+        for weekday in {
+            (first + dt.timedelta(days=i)).weekday() for i in range((last - first).days + 1)
+        }:
+            on_weekdays |= Q(openingperiod__weekdays__contains=str(weekday))  # single digits
         recurring &= on_weekdays
-    periods = OpeningPeriod.objects.filter(practitioner_id__in=agendas).filter(
-        Q(single_date__range=(first, last)) | recurring
+    # One row per (period, motif): the m2m table joined to its periods.
+    rows = OpeningPeriod.motifs.through.objects.filter(
+        Q(openingperiod__single_date__range=(first, last)) | recurring,
+        openingperiod__practitioner_id__in=list(practitioner_ids),
     )
-    rows = list(
-        periods.values_list(
-            "id",
-            "practitioner_id",
-            "site_id",
-            "start_time",
-            "end_time",
-            "weekdays",
-            "every_n_weeks",
-            "valid_from",
-            "valid_until",
-            "single_date",
-        )
-    )
+    if motif_ids is not None:
+        rows = rows.filter(motif_id__in=list(motif_ids))
     motifs_of: dict[int, set[int]] = defaultdict(set)
-    for period_id, motif_id in OpeningPeriod.motifs.through.objects.filter(
-        openingperiod__in=periods.values("id")
-    ).values_list("openingperiod_id", "motif_id"):
+    fields: dict[int, tuple] = {}
+    for period_id, motif_id, *period in rows.values_list(
+        "openingperiod_id",
+        "motif_id",
+        "openingperiod__practitioner_id",
+        "openingperiod__site_id",
+        "openingperiod__start_time",
+        "openingperiod__end_time",
+        "openingperiod__weekdays",
+        "openingperiod__every_n_weeks",
+        "openingperiod__valid_from",
+        "openingperiod__valid_until",
+        "openingperiod__single_date",
+    ).order_by("openingperiod_id"):
         motifs_of[period_id].add(motif_id)
-    for pk, pid, site_id, start, end, weekdays, every, valid_from, valid_until, single in rows:
-        agendas[pid].periods.append(
+        fields[period_id] = period
+    periods: dict[int, list[engine.Period]] = defaultdict(list)
+    for period_id, (
+        pid,
+        site_id,
+        start,
+        end,
+        weekdays,
+        every,
+        since,
+        until,
+        single,
+    ) in fields.items():
+        periods[pid].append(
             engine.Period(
                 site_id=site_id,
-                motif_ids=frozenset(motifs_of[pk]),
+                motif_ids=frozenset(motifs_of[period_id]),
                 start_time=start,
                 end_time=end,
                 weekdays=frozenset(int(d) for d in weekdays.split(",") if d.strip()),
                 every_n_weeks=every,
-                valid_from=valid_from,
-                valid_until=valid_until,
+                valid_from=since,
+                valid_until=until,
                 single_date=single,
             )
         )
+    return periods
 
 
 def _load_absences(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
