@@ -124,21 +124,31 @@ def book(
     patient: Patient | PatientIdentity,
     channel: Channel,
     audience: Audience,
+    guardian: PatientIdentity | None = None,
     actor: User | None = None,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Book `start` for the patient (an existing record, or an identity found or created)."""
+    """Book `start` for the patient (an existing record, or an identity found or created).
+
+    `guardian` is the parent or carer booking for a new or known relative (a child):
+    both are found or created, the patient managed by the guardian.
+    """
     now = now or timezone.now()
     check_bookable(practitioner, motif, audience)
+    today = timezone.localtime(now, engine.PARIS).date()
     if isinstance(patient, PatientIdentity):
-        identity = check_identity(patient, timezone.localtime(now, engine.PARIS).date())
+        identity, guardian = _check_identities(patient, guardian, today)
+    elif guardian is not None:
+        raise ValueError("A guardian comes with the identity of a new or known relative.")
     elif patient.organisation_id != practitioner.organisation_id:
         raise ValidationError({"patient": ["Patient inconnu de cet établissement."]})
     with transaction.atomic():
         lock_practitioners(practitioner.id)
         slot = check_slot_free(practitioner, motif, start, audience=audience, now=now)
         if isinstance(patient, PatientIdentity):
-            patient = find_or_create_patient(practitioner.organisation, identity)
+            organisation = practitioner.organisation
+            carer = guardian and find_or_create_patient(organisation, guardian)
+            patient = find_or_create_patient(organisation, identity, managed_by=carer)
         public_id = uuid.uuid4()
         appointment = Appointment(
             public_id=public_id,
@@ -156,6 +166,24 @@ def book(
         _save_or_slot_taken(appointment)
         _record(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
     return appointment
+
+
+def _check_identities(
+    patient: PatientIdentity, guardian: PatientIdentity | None, today: dt.date
+) -> tuple[PatientIdentity, PatientIdentity | None]:
+    """Both identities validated; the guardian's errors under `guardian.<field>`."""
+    errors: dict[str, list[str]] = {}
+    checked: list[PatientIdentity | None] = [None, None]
+    for i, (prefix, identity) in enumerate((("", patient), ("guardian.", guardian))):
+        if identity is None:
+            continue
+        try:
+            checked[i] = check_identity(identity, today)
+        except ValidationError as exc:
+            errors.update({prefix + field: msgs for field, msgs in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    return checked[0], checked[1]
 
 
 def cancel(

@@ -90,11 +90,14 @@ def check_identity(identity: PatientIdentity, today: dt.date) -> PatientIdentity
     )
 
 
-def find_or_create_patient(organisation: Organisation, identity: PatientIdentity) -> Patient:
+def find_or_create_patient(
+    organisation: Organisation, identity: PatientIdentity, *, managed_by: Patient | None = None
+) -> Patient:
     """The organisation's patient with this name, birth date and phone, created if new.
 
     Matching needs all of name, birth date and phone: a relative sharing a phone is
-    another person, and a namesake with another phone is not merged.
+    another person, and a namesake with another phone is not merged. `managed_by` is the
+    parent or carer booking for this person; it is recorded, never overwritten by another.
     """
     patient = (
         Patient.objects.filter(
@@ -108,9 +111,15 @@ def find_or_create_patient(organisation: Organisation, identity: PatientIdentity
         .first()
     )
     if patient is not None:
+        changed = []
         if identity.email and patient.email != identity.email:
             patient.email = identity.email
-            patient.save(update_fields=["email"])
+            changed.append("email")
+        if managed_by is not None and patient.managed_by_id is None:
+            patient.managed_by = managed_by
+            changed.append("managed_by")
+        if changed:
+            patient.save(update_fields=changed)
         return patient
     return Patient.objects.create(
         organisation=organisation,
@@ -120,4 +129,5 @@ def find_or_create_patient(organisation: Organisation, identity: PatientIdentity
         birth_date=identity.birth_date,
         phone=identity.phone,
         email=identity.email,
+        managed_by=managed_by,
     )

@@ -64,6 +64,28 @@ def test_same_identity_is_the_same_patient_a_relative_is_not():
     assert child.patient_id != first.patient_id
 
 
+def test_a_parent_books_for_a_child():
+    _, p, m = factories.agenda()
+    child = PatientIdentity("Léa", "Dupont", dt.date(2019, 5, 1), "06 12 34 56 78")
+    appointment = book(p, m, at(9), patient=child, guardian=IDENTITY)
+    parent = Patient.objects.get(first_name="Jean")
+    assert appointment.patient.first_name == "Léa"
+    assert appointment.patient.managed_by == parent
+    again = book(p, m, at(9, 20), patient=child, guardian=IDENTITY)
+    assert again.patient == appointment.patient
+    assert Patient.objects.count() == 2
+
+
+def test_guardian_errors_are_named_and_nothing_is_written():
+    _, p, m = factories.agenda()
+    child = PatientIdentity("Léa", "Dupont", dt.date(2019, 5, 1), "0612")
+    guardian = PatientIdentity("", "Dupont", dt.date(1980, 1, 1), "06 12 34 56 78")
+    with pytest.raises(ValidationError) as caught:
+        book(p, m, at(9), patient=child, guardian=guardian)
+    assert set(caught.value.message_dict) == {"phone", "guardian.first_name"}
+    assert not Patient.objects.exists()
+
+
 def test_taken_slot_is_refused_and_adjacent_slots_are_free():
     _, p, m = factories.agenda()
     book(p, m, at(10))
