@@ -14,12 +14,15 @@ Locking protocol (docs/architecture.md has the full version):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accueil.booking import overlap
@@ -63,12 +66,16 @@ STATUS_TRANSITIONS = {
 
 def check_bookable(practitioner: Practitioner, motif: Motif, audience: Audience) -> None:
     """ValidationError unless this audience may book this motif with this practitioner."""
-    if not practitioner.active:
+    offered = motif.practitioners.filter(pk=practitioner.pk).exists()
+    _check_bookable(practitioner.active, offered, practitioner, motif, audience)
+
+
+def _check_bookable(
+    active: bool, offered: bool, practitioner: Practitioner, motif: Motif, audience: Audience
+) -> None:
+    if not active:
         raise ValidationError({"practitioner": ["Ce praticien ne prend pas de rendez-vous."]})
-    offered = motif.organisation_id == practitioner.organisation_id and (
-        motif.practitioners.filter(pk=practitioner.pk).exists()
-    )
-    if not offered:
+    if not offered or motif.organisation_id != practitioner.organisation_id:
         raise ValidationError({"motif": ["Ce motif n'est pas proposé par ce praticien."]})
     if not may_book(motif, audience):
         raise ValidationError({"motif": ["Ce motif ne peut pas être réservé en ligne."]})
@@ -96,12 +103,14 @@ def check_slot_free(
     if start > now + rules.horizon:
         raise ValidationError({"start": ["Cet horaire est trop loin dans le futur."]})
     day = timezone.localtime(start, engine.PARIS).date()
-    agenda = load_agendas([practitioner], day, day, ignore_appointment_id=ignore_appointment_id)[
-        practitioner.id
-    ]
-    if start not in _grid(agenda, rules, day):
-        raise ValidationError({"start": ["Cet horaire ne correspond à aucun créneau."]})
-    for slot in engine.free_slots(
+    agenda = load_agendas(
+        [practitioner],
+        day,
+        day,
+        motif_ids=[motif.id],
+        ignore_appointment_id=ignore_appointment_id,
+    )[practitioner.id]
+    for slot in engine.iter_free_slots(
         motif=rules,
         periods=agenda.periods,
         absences=agenda.absences,
@@ -113,6 +122,10 @@ def check_slot_free(
     ):
         if slot.start == start:
             return slot
+        if slot.start > start:
+            break
+    if start not in _grid(agenda, rules, day):
+        raise ValidationError({"start": ["Cet horaire ne correspond à aucun créneau."]})
     raise SlotTaken()
 
 
@@ -134,7 +147,6 @@ def book(
     both are found or created, the patient managed by the guardian.
     """
     now = now or timezone.now()
-    check_bookable(practitioner, motif, audience)
     today = timezone.localtime(now, engine.PARIS).date()
     if isinstance(patient, PatientIdentity):
         identity, guardian = _check_identities(patient, guardian, today)
@@ -142,8 +154,8 @@ def book(
         raise ValueError("A guardian comes with the identity of a new or known relative.")
     elif patient.organisation_id != practitioner.organisation_id:
         raise ValidationError({"patient": ["Patient inconnu de cet établissement."]})
-    with transaction.atomic():
-        lock_practitioners(practitioner.id)
+    with _slot_taken_on_overlap(), transaction.atomic():
+        lock_bookable(practitioner, motif, audience)
         slot = check_slot_free(practitioner, motif, start, audience=audience, now=now)
         if isinstance(patient, PatientIdentity):
             organisation = practitioner.organisation
@@ -163,7 +175,7 @@ def book(
             session_key=_session_key(motif, slot.start, public_id),
             created_by=actor,
         )
-        _save_or_slot_taken(appointment)
+        appointment.save()
         _record(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
     return appointment
 
@@ -237,7 +249,7 @@ def move(
     if the new one is taken, in one transaction on one row."""
     now = now or timezone.now()
     target = practitioner or appointment.practitioner
-    with transaction.atomic():
+    with _slot_taken_on_overlap(), transaction.atomic():
         lock_practitioners(appointment.practitioner_id, target.id)
         appointment = (
             Appointment.objects.select_for_update().select_related("motif").get(pk=appointment.pk)
@@ -257,7 +269,7 @@ def move(
         appointment.start = slot.start
         appointment.end = slot.end
         appointment.session_key = _session_key(motif, slot.start, appointment.public_id)
-        _save_or_slot_taken(appointment)
+        appointment.save()
         _record(
             appointment,
             AppointmentEvent.Kind.MOVED,
@@ -298,14 +310,33 @@ def change_status(
     return appointment
 
 
+def for_update(queryset: QuerySet) -> QuerySet:
+    """Step 2 of the locking protocol: SELECT ... FOR UPDATE (ignored by SQLite, where
+    step 1 already serialises). The concurrency tests switch it off for their controls."""
+    return queryset.select_for_update()
+
+
 def lock_practitioners(*practitioner_ids: int) -> None:
-    """Step 2 of the locking protocol (a no-op on SQLite, where step 1 already serialises)."""
     list(
-        Practitioner.objects.select_for_update()
-        .filter(id__in=sorted(set(practitioner_ids)))
+        for_update(Practitioner.objects.filter(id__in=sorted(set(practitioner_ids))))
         .order_by("id")
         .values_list("id", flat=True)
     )
+
+
+def lock_bookable(practitioner: Practitioner, motif: Motif, audience: Audience) -> None:
+    """Lock the practitioner's row and check, in the same statement, that the practitioner
+    is still active and still offers the motif (check_bookable under the lock)."""
+    offers = Motif.practitioners.through.objects.filter(
+        motif_id=motif.id, practitioner_id=OuterRef("pk")
+    )
+    row = (
+        for_update(Practitioner.objects.filter(pk=practitioner.pk))
+        .annotate(offers=Exists(offers))
+        .values_list("active", "offers")
+    )
+    active, offered = next(iter(row), (False, False))
+    _check_bookable(active, offered, practitioner, motif, audience)
 
 
 def _grid(agenda: AgendaInputs, rules: engine.MotifRules, day: dt.date) -> set[dt.datetime]:
@@ -320,10 +351,12 @@ def _session_key(motif: Motif, start: dt.datetime, public_id: uuid.UUID) -> str:
     return f"appointment:{public_id.hex}"
 
 
-def _save_or_slot_taken(appointment: Appointment) -> None:
+@contextlib.contextmanager
+def _slot_taken_on_overlap() -> Iterator[None]:
+    """Step 4: the exclusion constraint refused the row. Caught outside the transaction,
+    which has rolled back, so no savepoint is needed around the INSERT."""
     try:
-        with transaction.atomic():
-            appointment.save()
+        yield
     except IntegrityError as exc:
         if overlap.CONSTRAINT_NAME in str(exc):
             raise SlotTaken() from exc
