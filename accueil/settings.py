@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accueil.patients",
     "accueil.booking",
     "accueil.api",
+    "accueil.desk",
     "accueil.demo",
 ]
 
@@ -106,6 +107,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Project-wide assets (vendored libraries, shared styles); apps keep theirs in app/static.
+STATICFILES_DIRS = [BASE_DIR / "accueil" / "static"]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -124,3 +127,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+LOGIN_URL = "desk:login"
+LOGIN_REDIRECT_URL = "desk:home"
+# Staff sessions end after an hour without activity (each request renews them).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", "3600"))
+SESSION_SAVE_EVERY_REQUEST = True

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from accueil.api.api import api
 from accueil.booking import views as booking_views
@@ -7,5 +7,6 @@ from accueil.booking import views as booking_views
 urlpatterns = [
     path("", booking_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("desk/", include("accueil.desk.urls")),
     path("api/", api.urls),
 ]

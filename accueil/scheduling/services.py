@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import holidays as holiday_calendars
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -382,3 +384,68 @@ def _before_departure(periods: list[engine.Period], departure: dt.date) -> list[
         elif period.valid_from is None or period.valid_from <= last_day:
             cut.append(replace(period, valid_until=min(period.valid_until or last_day, last_day)))
     return cut
+
+
+def add_absence(
+    practitioner: Practitioner,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    reason: str = "",
+    weekly: bool = False,
+    repeat_until: dt.date | None = None,
+) -> tuple[Absence, list[Appointment]]:
+    """Block [start, end) in the practitioner's agenda (an absence, or time kept free).
+
+    Appointments already booked in that time stay booked: they are returned so that staff
+    can move or cancel them. The practitioner's row is locked, as a booking locks it, so a
+    booking in flight either lands before the absence (and is returned) or sees it.
+    """
+    errors: dict[str, list[str]] = {}
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise ValueError("Absences take aware datetimes.")
+    if end <= start:
+        errors["end"] = ["La fin doit être après le début."]
+    elif end - start > dt.timedelta(days=366):
+        errors["end"] = ["Une absence dure un an au plus."]
+    if weekly and end - start > dt.timedelta(days=7):
+        errors["weekly"] = ["Une absence répétée chaque semaine dure moins d'une semaine."]
+    if repeat_until is not None and repeat_until < timezone.localtime(start, engine.PARIS).date():
+        errors["repeat_until"] = ["La répétition doit finir après le début."]
+    if len(reason) > 200:
+        errors["reason"] = ["Motif trop long (200 caractères au plus)."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        list(Practitioner.objects.select_for_update().filter(pk=practitioner.pk).values("id"))
+        absence = Absence.objects.create(
+            practitioner=practitioner,
+            start=start,
+            end=end,
+            reason=reason.strip(),
+            weekly=weekly,
+            repeat_until=repeat_until if weekly else None,
+        )
+        last_day = timezone.localtime(end, engine.PARIS).date()
+        if weekly:
+            last_day = repeat_until or last_day + dt.timedelta(days=366)
+        blocked = engine.expand_absences(
+            [engine.Absence(start, end, weekly, absence.repeat_until)],
+            timezone.localtime(start, engine.PARIS).date(),
+            last_day,
+        )
+        conflicts = [
+            appointment
+            for appointment in Appointment.objects.filter(
+                practitioner=practitioner,
+                status__in=ACTIVE_STATUSES,
+                start__lt=max((e for _, e in blocked), default=end),
+                end__gt=start,
+            ).order_by("start")
+            if any(s < appointment.end and appointment.start < e for s, e in blocked)
+        ]
+    return absence, conflicts
+
+
+def remove_absence(absence: Absence) -> None:
+    absence.delete()

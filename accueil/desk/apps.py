@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DeskConfig(AppConfig):
+    name = "accueil.desk"
+    verbose_name = "Secrétariat (back office)"

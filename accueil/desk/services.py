@@ -1,0 +1,325 @@
+"""The back office: what staff see and do, always within an organisation they belong to.
+
+Views resolve the organisation from the URL with `membership_of`; every query below takes
+that organisation and filters by it, so an object of another practice is never found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from accueil.booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, Status
+from accueil.desk.models import StaffMessage
+from accueil.directory.models import Membership, Organisation, Practitioner
+from accueil.patients.models import Patient
+from accueil.patients.services import normalise_phone
+from accueil.scheduling import engine
+from accueil.scheduling.models import Absence
+from accueil.scheduling.services import closed_days, load_periods
+
+# A patient not arrived this long after the start is shown as late.
+LATE_AFTER = dt.timedelta(minutes=10)
+
+
+def memberships(user: AbstractBaseUser) -> QuerySet[Membership]:
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("organisation")
+
+
+def membership_of(user: AbstractBaseUser, slug: str) -> Membership | None:
+    """The user's membership of the organisation `slug`, None for anyone else."""
+    return memberships(user).filter(organisation__slug=slug).first()
+
+
+# Agenda -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    start: dt.datetime
+    end: dt.datetime
+    label: str = ""
+
+
+@dataclass
+class Column:
+    """One practitioner on one day, as the agenda grid draws it."""
+
+    practitioner: Practitioner
+    day: dt.date
+    closed: bool = False
+    open: list[Block] = field(default_factory=list)
+    absences: list[Block] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
+
+
+def agenda(
+    organisation: Organisation, practitioners: list[Practitioner], days: list[dt.date]
+) -> list[Column]:
+    """Columns in the order of `days` then `practitioners` (4 queries whatever their number)."""
+    first, last = min(days), max(days)
+    ids = [p.id for p in practitioners]
+    periods = load_periods(ids, first, last)
+    holidays = closed_days(organisation, first, last)
+    window_start = engine.wall_clock(first, dt.time(0))
+    window_end = engine.wall_clock(last + dt.timedelta(days=1), dt.time(0))
+    absences = defaultdict(list)
+    for absence in Absence.objects.filter(practitioner_id__in=ids, start__lt=window_end).filter(
+        Q(weekly=False, end__gt=window_start)
+        | Q(weekly=True) & (Q(repeat_until__isnull=True) | Q(repeat_until__gte=first))
+    ):
+        absences[absence.practitioner_id].append(absence)
+    appointments = defaultdict(list)
+    for appointment in (
+        Appointment.objects.filter(
+            organisation=organisation,
+            practitioner_id__in=ids,
+            status__in=ACTIVE_STATUSES,
+            start__lt=window_end,
+            end__gt=window_start,
+        )
+        .select_related("patient", "motif")
+        .order_by("start", "id")
+    ):
+        day = timezone.localtime(appointment.start, engine.PARIS).date()
+        appointments[(appointment.practitioner_id, day)].append(appointment)
+    columns = []
+    for day in days:
+        for practitioner in practitioners:
+            column = Column(practitioner, day, closed=day in holidays)
+            if not column.closed:
+                column.open = [
+                    Block(engine.wall_clock(day, p.start_time), engine.wall_clock(day, p.end_time))
+                    for p in periods.get(practitioner.id, [])
+                    if p.occurs_on(day)
+                ]
+            column.absences = _absence_blocks(absences[practitioner.id], day)
+            column.appointments = appointments[(practitioner.id, day)]
+            columns.append(column)
+    return columns
+
+
+def _absence_blocks(absences: list[Absence], day: dt.date) -> list[Block]:
+    day_start = engine.wall_clock(day, dt.time(0))
+    day_end = engine.wall_clock(day + dt.timedelta(days=1), dt.time(0))
+    blocks = []
+    for absence in absences:
+        rule = engine.Absence(absence.start, absence.end, absence.weekly, absence.repeat_until)
+        for start, end in engine.expand_absences([rule], day, day):
+            if start < day_end and end > day_start:
+                blocks.append(Block(max(start, day_start), min(end, day_end), absence.reason))
+    return blocks
+
+
+def agenda_stamp(organisation: Organisation) -> str:
+    """Changes whenever an appointment or an absence of the organisation changes.
+
+    Open agendas poll it: an unchanged stamp costs one small query and no rendering.
+    """
+    events = AppointmentEvent.objects.filter(appointment__organisation=organisation).aggregate(
+        last=Max("id")
+    )
+    absences = Absence.objects.filter(practitioner__organisation=organisation).aggregate(
+        last=Max("id"), count=Count("id")
+    )
+    return f"{events['last'] or 0}.{absences['last'] or 0}.{absences['count']}"
+
+
+# Waiting room -------------------------------------------------------------------------------
+
+
+@dataclass
+class Arrival:
+    appointment: Appointment
+    arrived_at: dt.datetime | None
+    waiting: dt.timedelta | None
+    late: bool
+
+
+def waiting_room(organisation: Organisation, now: dt.datetime) -> list[Arrival]:
+    """Today's appointments in time order, with arrival times and who is late."""
+    today = timezone.localtime(now, engine.PARIS).date()
+    appointments = list(
+        Appointment.objects.filter(
+            organisation=organisation,
+            status__in=ACTIVE_STATUSES,
+            start__gte=engine.wall_clock(today, dt.time(0)),
+            start__lt=engine.wall_clock(today + dt.timedelta(days=1), dt.time(0)),
+        )
+        .select_related("patient", "motif", "practitioner")
+        .order_by("start", "id")
+    )
+    arrived_at = dict(
+        AppointmentEvent.objects.filter(appointment__in=appointments, to_status=Status.ARRIVED)
+        .values("appointment_id")
+        .annotate(at=Max("at"))
+        .values_list("appointment_id", "at")
+    )
+    rows = []
+    for appointment in appointments:
+        at = arrived_at.get(appointment.id) if appointment.status == Status.ARRIVED else None
+        rows.append(
+            Arrival(
+                appointment=appointment,
+                arrived_at=at,
+                waiting=now - at if at else None,
+                late=appointment.status == Status.BOOKED and now > appointment.start + LATE_AFTER,
+            )
+        )
+    return rows
+
+
+# Patients -----------------------------------------------------------------------------------
+
+DATE_FR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def search_patients(organisation: Organisation, query: str, limit: int = 20) -> list[Patient]:
+    """Patients by name words, birth date (JJ/MM/AAAA) or phone, as staff type them."""
+    query = " ".join(query.split())
+    if len(query) < 2:
+        return []
+    patients = Patient.objects.filter(organisation=organisation)
+    birth_date = _parse_french_date(query)
+    if birth_date is not None:
+        patients = patients.filter(birth_date=birth_date)
+    elif sum(c.isdigit() for c in query) >= 6:
+        try:
+            patients = patients.filter(phone=normalise_phone(query))
+        except ValidationError:
+            digits = "".join(c for c in query if c.isdigit())
+            patients = patients.filter(phone__contains=digits.lstrip("0"))
+    else:
+        for word in query.split(" "):
+            patients = patients.filter(
+                Q(last_name__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(birth_name__icontains=word)
+            )
+    return list(patients.order_by("last_name", "first_name", "birth_date")[:limit])
+
+
+def _parse_french_date(text: str) -> dt.date | None:
+    match = DATE_FR.match(text)
+    if not match:
+        return None
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+@dataclass
+class PatientFile:
+    patient: Patient
+    relatives: list[Patient]
+    appointments: list[Appointment]
+    no_shows: int
+    late_cancellations: int
+
+
+def patient_file(organisation: Organisation, patient_id: int) -> PatientFile | None:
+    patient = (
+        Patient.objects.filter(organisation=organisation, pk=patient_id)
+        .select_related("managed_by")
+        .first()
+    )
+    if patient is None:
+        return None
+    appointments = list(
+        patient.appointments.filter(organisation=organisation)
+        .select_related("practitioner", "motif", "site")
+        .order_by("-start")
+    )
+    late = 0
+    for appointment in appointments:
+        if appointment.status == Status.CANCELLED_BY_PATIENT:
+            cancelled = appointment.events.filter(kind=AppointmentEvent.Kind.CANCELLED).first()
+            if cancelled and appointment.start - cancelled.at < dt.timedelta(hours=24):
+                late += 1
+    return PatientFile(
+        patient=patient,
+        relatives=list(patient.relatives.filter(organisation=organisation)),
+        appointments=appointments,
+        no_shows=sum(a.status == Status.NO_SHOW for a in appointments),
+        late_cancellations=late,
+    )
+
+
+# Messages -----------------------------------------------------------------------------------
+
+
+def open_messages(organisation: Organisation) -> list[StaffMessage]:
+    """Messages still to handle, urgent first, then oldest first."""
+    return list(
+        StaffMessage.objects.filter(organisation=organisation, done_at__isnull=True)
+        .select_related("practitioner", "patient")
+        .order_by("-urgent", "created_at")
+    )
+
+
+def leave_message(
+    organisation: Organisation,
+    *,
+    body: str,
+    channel: str,
+    now: dt.datetime,
+    practitioner: Practitioner | None = None,
+    patient: Patient | None = None,
+    caller_name: str = "",
+    caller_phone: str = "",
+    urgent: bool = False,
+    actor: AbstractBaseUser | None = None,
+) -> StaffMessage:
+    """A message for the practice; every channel (desk, receptionist, operators) uses it."""
+    errors: dict[str, list[str]] = {}
+    body = body.strip()
+    if not body:
+        errors["body"] = ["Le message est vide."]
+    elif len(body) > 2000:
+        errors["body"] = ["Message trop long (2 000 caractères au plus)."]
+    phone = ""
+    if caller_phone.strip():
+        try:
+            phone = normalise_phone(caller_phone)
+        except ValidationError as exc:
+            errors["caller_phone"] = exc.messages
+    if practitioner is not None and practitioner.organisation_id != organisation.id:
+        errors["practitioner"] = ["Praticien inconnu de cet établissement."]
+    if patient is not None and patient.organisation_id != organisation.id:
+        errors["patient"] = ["Patient inconnu de cet établissement."]
+    if errors:
+        raise ValidationError(errors)
+    return StaffMessage.objects.create(
+        organisation=organisation,
+        practitioner=practitioner,
+        patient=patient,
+        caller_name=" ".join(caller_name.split())[:200],
+        caller_phone=phone,
+        body=body,
+        urgent=urgent,
+        channel=channel,
+        created_at=now,
+        created_by=actor,
+    )
+
+
+def mark_message_done(
+    organisation: Organisation, message_id: int, actor: AbstractBaseUser, now: dt.datetime
+) -> bool:
+    """True when the message existed in this organisation and was still open."""
+    return bool(
+        StaffMessage.objects.filter(
+            organisation=organisation, pk=message_id, done_at__isnull=True
+        ).update(done_at=now, done_by=actor)
+    )

@@ -1,0 +1,47 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accueil.desk import views
+
+app_name = "desk"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "connexion/",
+        auth_views.LoginView.as_view(template_name="desk/login.html"),
+        name="login",
+    ),
+    path("deconnexion/", auth_views.LogoutView.as_view(next_page="desk:login"), name="logout"),
+    path("<slug:slug>/", views.organisation_home, name="organisation"),
+    path("<slug:slug>/agenda/", views.agenda, name="agenda"),
+    path("<slug:slug>/rdv/nouveau/", views.new_appointment, name="new_appointment"),
+    path("<slug:slug>/rdv/<uuid:public_id>/", views.appointment_detail, name="appointment"),
+    path(
+        "<slug:slug>/rdv/<uuid:public_id>/statut/",
+        views.appointment_status,
+        name="appointment_status",
+    ),
+    path(
+        "<slug:slug>/rdv/<uuid:public_id>/annuler/",
+        views.appointment_cancel,
+        name="appointment_cancel",
+    ),
+    path(
+        "<slug:slug>/rdv/<uuid:public_id>/deplacer/",
+        views.appointment_move,
+        name="appointment_move",
+    ),
+    path("<slug:slug>/salle-attente/", views.waiting_room, name="waiting_room"),
+    path("<slug:slug>/patients/", views.patients, name="patients"),
+    path("<slug:slug>/patients/choix/", views.patient_picker, name="patient_picker"),
+    path("<slug:slug>/patients/<int:patient_id>/", views.patient_detail, name="patient"),
+    path("<slug:slug>/absences/nouvelle/", views.new_absence, name="new_absence"),
+    path(
+        "<slug:slug>/absences/<int:absence_id>/supprimer/",
+        views.delete_absence,
+        name="delete_absence",
+    ),
+    path("<slug:slug>/messages/", views.staff_messages, name="messages"),
+    path("<slug:slug>/messages/<int:message_id>/traite/", views.message_done, name="message_done"),
+]
