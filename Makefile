@@ -43,6 +43,7 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 	@echo
 	@echo '  Site:      http://$(ADDR)/'
+	@echo '  Desk:      http://$(ADDR)/desk/  (logins above, password demo-accueil-2026)'
 	@echo '  API docs:  http://$(ADDR)/api/docs'
 	@echo '  Admin:     http://$(ADDR)/admin/'
 	@echo

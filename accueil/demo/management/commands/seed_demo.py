@@ -144,6 +144,7 @@ class Command(BaseCommand):
         root = settings.SITE_ROOT.rstrip("/")
         out("")
         out(f"Accueil : {root}/")
+        out(f"Secrétariat (agenda, salle d'attente) : {root}/desk/")
         out(f"API (documentation) : {root}/api/docs")
         out(f"Administration : {root}/admin/")
 
