@@ -21,8 +21,7 @@ from collections.abc import Iterator
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accueil.booking import overlap
@@ -310,33 +309,41 @@ def change_status(
     return appointment
 
 
-def for_update(queryset: QuerySet) -> QuerySet:
-    """Step 2 of the locking protocol: SELECT ... FOR UPDATE (ignored by SQLite, where
-    step 1 already serialises). The concurrency tests switch it off for their controls."""
-    return queryset.select_for_update()
+def row_lock() -> str:
+    """Step 2 of the locking protocol: the FOR UPDATE clause of the locking reads (none on
+    SQLite, where step 1 already serialises). The concurrency tests switch it off for
+    their negative control."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+PRACTITIONER = connection.ops.quote_name(Practitioner._meta.db_table)
+MOTIF_PRACTITIONERS = connection.ops.quote_name(Motif.practitioners.through._meta.db_table)
 
 
 def lock_practitioners(*practitioner_ids: int) -> None:
-    list(
-        for_update(Practitioner.objects.filter(id__in=sorted(set(practitioner_ids))))
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+    ids = sorted(set(practitioner_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {PRACTITIONER} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+            f" ORDER BY id{row_lock()}",
+            ids,
+        )
 
 
 def lock_bookable(practitioner: Practitioner, motif: Motif, audience: Audience) -> None:
     """Lock the practitioner's row and check, in the same statement, that the practitioner
-    is still active and still offers the motif (check_bookable under the lock)."""
-    offers = Motif.practitioners.through.objects.filter(
-        motif_id=motif.id, practitioner_id=OuterRef("pk")
-    )
-    row = (
-        for_update(Practitioner.objects.filter(pk=practitioner.pk))
-        .annotate(offers=Exists(offers))
-        .values_list("active", "offers")
-    )
-    active, offered = next(iter(row), (False, False))
-    _check_bookable(active, offered, practitioner, motif, audience)
+    is still active and still offers the motif (check_bookable under the lock).
+
+    Plain SQL: this statement is on every booking's path (see scheduling/queries.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT p.active, EXISTS (SELECT 1 FROM {MOTIF_PRACTITIONERS} mp
+                                          WHERE mp.motif_id = %s AND mp.practitioner_id = p.id)
+                  FROM {PRACTITIONER} p WHERE p.id = %s{row_lock()}""",
+            [motif.id, practitioner.id],
+        )
+        active, offered = cursor.fetchone() or (False, False)
+    _check_bookable(bool(active), bool(offered), practitioner, motif, audience)
 
 
 def _grid(agenda: AgendaInputs, rules: engine.MotifRules, day: dt.date) -> set[dt.datetime]:

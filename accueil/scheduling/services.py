@@ -14,14 +14,13 @@ from dataclasses import dataclass, field, replace
 import holidays as holiday_calendars
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accueil.booking.models import ACTIVE_STATUSES, Appointment
 from accueil.directory.models import Motif, Organisation, Practitioner
 from accueil.directory.services import Audience, motifs_open_to
-from accueil.scheduling import engine
-from accueil.scheduling.models import Absence, OpeningPeriod
+from accueil.scheduling import engine, queries
+from accueil.scheduling.models import Absence
 
 # Staff book beyond the public rules: same day without notice, and further ahead.
 STAFF_HORIZON = dt.timedelta(days=366)
@@ -239,48 +238,31 @@ def load_periods(
 
     With `motif_ids`, only periods offering one of them, each knowing only those motifs.
     """
-    recurring = Q(openingperiod__single_date__isnull=True, openingperiod__valid_from__lte=last) & (
-        Q(openingperiod__valid_until__isnull=True) | Q(openingperiod__valid_until__gte=first)
-    )
+    weekdays = None
     if (last - first).days < 6:
         # Short windows (a booking's day, first-available steps): the window's weekdays only.
-        on_weekdays = Q()
-        for weekday in {
+        weekdays = {
             (first + dt.timedelta(days=i)).weekday() for i in range((last - first).days + 1)
-        }:
-            on_weekdays |= Q(openingperiod__weekdays__contains=str(weekday))  # single digits
-        recurring &= on_weekdays
-    # One row per (period, motif): the m2m table joined to its periods.
-    rows = OpeningPeriod.motifs.through.objects.filter(
-        Q(openingperiod__single_date__range=(first, last)) | recurring,
-        openingperiod__practitioner_id__in=list(practitioner_ids),
+        }
+    rows = queries.period_rows(
+        list(practitioner_ids),
+        first,
+        last,
+        motif_ids=None if motif_ids is None else list(motif_ids),
+        weekdays=weekdays,
     )
-    if motif_ids is not None:
-        rows = rows.filter(motif_id__in=list(motif_ids))
     motifs_of: dict[int, set[int]] = defaultdict(set)
     fields: dict[int, tuple] = {}
-    for period_id, motif_id, *period in rows.values_list(
-        "openingperiod_id",
-        "motif_id",
-        "openingperiod__practitioner_id",
-        "openingperiod__site_id",
-        "openingperiod__start_time",
-        "openingperiod__end_time",
-        "openingperiod__weekdays",
-        "openingperiod__every_n_weeks",
-        "openingperiod__valid_from",
-        "openingperiod__valid_until",
-        "openingperiod__single_date",
-    ).order_by("openingperiod_id"):
+    for period_id, motif_id, *period in rows:
         motifs_of[period_id].add(motif_id)
         fields[period_id] = period
     periods: dict[int, list[engine.Period]] = defaultdict(list)
     for period_id, (
         pid,
-        site_id,
+        site,
         start,
         end,
-        weekdays,
+        weekdays_csv,
         every,
         since,
         until,
@@ -288,11 +270,11 @@ def load_periods(
     ) in fields.items():
         periods[pid].append(
             engine.Period(
-                site_id=site_id,
+                site_id=site,
                 motif_ids=frozenset(motifs_of[period_id]),
                 start_time=start,
                 end_time=end,
-                weekdays=frozenset(int(d) for d in weekdays.split(",") if d.strip()),
+                weekdays=frozenset(int(d) for d in weekdays_csv.split(",") if d.strip()),
                 every_n_weeks=every,
                 valid_from=since,
                 valid_until=until,
@@ -302,15 +284,19 @@ def load_periods(
     return periods
 
 
-def _load_absences(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
-    window_start = engine.wall_clock(first, dt.time(0)) - dt.timedelta(days=1)
-    window_end = engine.wall_clock(last, dt.time(0)) + dt.timedelta(days=2)
-    absences = Absence.objects.filter(practitioner_id__in=agendas, start__lt=window_end).filter(
-        Q(weekly=False, end__gt=window_start)
-        | Q(weekly=True) & (Q(repeat_until__isnull=True) | Q(repeat_until__gte=first))
+def _window(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The local days first..last with a day of margin on each side, for the buffers and
+    travel times of appointments just outside them."""
+    return (
+        engine.wall_clock(first, dt.time(0)) - dt.timedelta(days=1),
+        engine.wall_clock(last, dt.time(0)) + dt.timedelta(days=2),
     )
-    for pid, start, end, weekly, until in absences.values_list(
-        "practitioner_id", "start", "end", "weekly", "repeat_until"
+
+
+def _load_absences(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
+    window_start, window_end = _window(first, last)
+    for pid, start, end, weekly, until in queries.absence_rows(
+        list(agendas), window_start, window_end, first
     ):
         agendas[pid].absences.append(engine.Absence(start, end, weekly, until))
 
@@ -321,34 +307,17 @@ def _load_booked(
     last: dt.date,
     ignore_appointment_id: int | None,
 ) -> None:
-    # A day of margin on each side for buffers and travel times around the window.
-    window_start = engine.wall_clock(first, dt.time(0)) - dt.timedelta(days=1)
-    window_end = engine.wall_clock(last, dt.time(0)) + dt.timedelta(days=2)
-    appointments = Appointment.objects.filter(
-        practitioner_id__in=agendas,
-        status__in=ACTIVE_STATUSES,
-        start__lt=window_end,
-        end__gt=window_start,
+    window_start, window_end = _window(first, last)
+    rows = queries.booked_rows(
+        list(agendas), window_start, window_end, ignore_appointment_id=ignore_appointment_id
     )
-    if ignore_appointment_id is not None:
-        appointments = appointments.exclude(id=ignore_appointment_id)
+    # Participants of one group session share a session key: one Booked with their count.
     sessions: dict[tuple[int, str], list] = {}
-    for row in appointments.values_list(
-        "practitioner_id",
-        "session_key",
-        "start",
-        "end",
-        "motif_id",
-        "motif__location_type",
-        "motif__buffer_before",
-        "motif__buffer_after",
-        "motif__travel_time",
-    ):
-        pid, key = row[0], row[1]
+    for pid, key, *booking in rows:
         if (pid, key) in sessions:
             sessions[(pid, key)][-1] += 1
         else:
-            sessions[(pid, key)] = [*row[2:], 1]
+            sessions[(pid, key)] = [*booking, 1]
     for (pid, _), (
         start,
         end,

@@ -91,7 +91,7 @@ def assert_exactly_one_booking(outcomes: Counter) -> None:
 
 @pytest.fixture
 def without_lock(monkeypatch):
-    monkeypatch.setattr(services, "for_update", lambda queryset: queryset)
+    monkeypatch.setattr(services, "row_lock", lambda: "")
 
 
 @pytest.fixture
