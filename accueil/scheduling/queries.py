@@ -3,7 +3,7 @@
 They run inside each booking's locked transaction, so their cost is the booking's cost:
 building these filters with the ORM took about 0.5 ms of Python per query, several times
 the database's own work (see `bench/`). The SQL below is portable (SQLite and PostgreSQL);
-`_aware` and `_duration` even out what the two drivers return for datetimes and durations.
+`_instant` and `_duration` even out what the two drivers return for instants and durations.
 The tests of `scheduling.services`, of the engine and of `booking` run through it on both
 databases.
 """
@@ -40,9 +40,17 @@ def _date(value: dt.date | None):
     return connection.ops.adapt_datefield_value(value)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite gives naive UTC datetimes, PostgreSQL aware ones."""
+def _instant(text: str) -> dt.datetime:
+    """An instant selected as text (`_TEXT`): "2026-03-29 01:30:00+00" from PostgreSQL (in
+    UTC, the connection's time zone under Django), naive UTC "2026-03-29 01:30:00" from
+    SQLite. Parsed by `fromisoformat`, in C: the drivers' own datetime loaders are Python
+    and cost several microseconds per value, times thousands of values per slot search."""
+    value = dt.datetime.fromisoformat(text)
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _text(column: str) -> str:
+    return f"CAST({column} AS TEXT)"
 
 
 def _duration(value: dt.timedelta | int) -> dt.timedelta:
@@ -103,7 +111,8 @@ def absence_rows(
     if not practitioner_ids:
         return []
     sql = f"""
-        SELECT practitioner_id, start, {END}, weekly, repeat_until FROM {ABSENCE}
+        SELECT practitioner_id, {_text("start")}, {_text(END)}, weekly, repeat_until
+          FROM {ABSENCE}
          WHERE practitioner_id IN ({_placeholders(practitioner_ids)}) AND start < %s
            AND ((weekly = %s AND {END} > %s)
                 OR (weekly = %s AND (repeat_until IS NULL OR repeat_until >= %s)))"""
@@ -116,7 +125,7 @@ def absence_rows(
         _date(first),
     ]
     return [
-        (pid, _aware(start), _aware(end), bool(weekly), until)
+        (pid, _instant(start), _instant(end), bool(weekly), until)
         for pid, start, end, weekly, until in _fetch(sql, params)
     ]
 
@@ -134,7 +143,8 @@ def booked_rows(
         return []
     ignore = "AND a.id <> %s" if ignore_appointment_id is not None else ""
     sql = f"""
-        SELECT a.practitioner_id, a.session_key, a.start, a.{END}, a.motif_id,
+        SELECT a.practitioner_id, a.session_key, {_text("a.start")}, {_text(f"a.{END}")},
+               a.motif_id,
                m.location_type, m.buffer_before, m.buffer_after, m.travel_time
           FROM {APPOINTMENT} a JOIN {MOTIF} m ON m.id = a.motif_id
          WHERE a.practitioner_id IN ({_placeholders(practitioner_ids)})
@@ -149,6 +159,6 @@ def booked_rows(
     if ignore_appointment_id is not None:
         params.append(ignore_appointment_id)
     return [
-        (pid, key, _aware(start), _aware(end), motif_id, location, *map(_duration, guards))
+        (pid, key, _instant(start), _instant(end), motif_id, location, *map(_duration, guards))
         for pid, key, start, end, motif_id, location, *guards in _fetch(sql, params)
     ]
