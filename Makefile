@@ -76,3 +76,4 @@ test-postgres: install
 bench: install
 	$(call banner,Benchmarks on a throw-away PostgreSQL)
 	scripts/with-postgres.sh $(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/secretariat_sim.py

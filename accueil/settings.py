@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "accueil.booking",
     "accueil.api",
     "accueil.desk",
+    "accueil.secretariat",
     "accueil.demo",
 ]
 
