@@ -4,6 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import slugify
 
 
 class Organisation(models.Model):
@@ -32,6 +33,8 @@ class Organisation(models.Model):
 class Site(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(max_length=200)
+    # Public URL /<organisation.slug>/<slug>/; filled from the city when left empty.
+    slug = models.SlugField(max_length=80, blank=True)
     address = models.CharField(max_length=300)
     postcode = models.CharField(max_length=10)
     city = models.CharField(max_length=100)
@@ -40,12 +43,41 @@ class Site(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "slug"], name="site_slug_per_organisation"
+            )
+        ]
+
     def __str__(self) -> str:
         return f"{self.name} ({self.city})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = unique_site_slug(
+                self.organisation_id, self.city or self.name, exclude_id=self.pk
+            )
+        super().save(*args, **kwargs)
 
     @property
     def full_address(self) -> str:
         return f"{self.address}, {self.postcode} {self.city}"
+
+
+def unique_site_slug(organisation_id: int, text: str, *, exclude_id: int | None = None) -> str:
+    """A slug for a site (from its city), unique within its organisation: lille, lille-2..."""
+    base = slugify(text)[:72].strip("-") or "lieu"
+    taken = set(
+        Site.objects.filter(organisation_id=organisation_id, slug__startswith=base)
+        .exclude(pk=exclude_id)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 class Practitioner(models.Model):

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, AppointmentEvent, Channel, Status
@@ -213,6 +214,7 @@ class ScaleSeeder:
             Site(
                 organisation=org,
                 name=f"Centre de santé de {city}",
+                slug=slugify(city),  # bulk_create skips Site.save(), which fills it
                 address=names.address(rng),
                 postcode=postcode,
                 city=city,
