@@ -287,3 +287,23 @@ def test_patient_search_and_file(desk, practice):
         assert child in found or parent in found, query
     page = desk.get(url(practice, "patient", parent.id))
     assert page.context["file"].relatives == [child]
+
+
+def test_group_session_takes_participants_until_full(desk, practice):
+    org, p = practice["organisation"], practice["practitioner"]
+    group = factories.motif(
+        org, [p], name="Atelier diabète", duration=dt.timedelta(hours=1), capacity=2
+    )
+    p.opening_periods.get().motifs.add(group)
+    body = {"practitioner": p.id, "motif": group.id, "day": MONDAY.isoformat()}
+    for _ in range(2):
+        page = desk.get(url(practice, "new_appointment"), body)
+        assert "place" in page.content.decode()  # seats left are shown
+        patient = factories.patient(org)
+        desk.post(
+            url(practice, "new_appointment"),
+            {**body, "start": nine().isoformat(), "patient": patient.id},
+        )
+    assert Appointment.objects.filter(motif=group, start=nine()).count() == 2
+    page = desk.get(url(practice, "new_appointment"), body)
+    assert nine() not in [s.start for s in page.context["slots"]]
