@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "accueil.api",
     "accueil.desk",
     "accueil.secretariat",
+    "accueil.reception",
     "accueil.demo",
 ]
 
@@ -121,6 +122,14 @@ HOLIDAYS_DEFAULT_SUBDIVISION = os.environ.get("HOLIDAYS_DEFAULT_SUBDIVISION", ""
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
 # How long an Idempotency-Key is remembered (hours).
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+
+# Virtual receptionist. Bearer token of the calls API (/api/v1/calls, /api/v1/organisations);
+# empty refuses every request. Twilio's auth token signs its webhooks (X-Twilio-Signature);
+# empty refuses the webhook. TWILIO_WEBHOOK_BASE_URL is the public URL Twilio calls (behind a
+# proxy the request's own URL differs from the one signed); empty: the request's URL.
+ACCUEIL_TELEPHONY_TOKEN = os.environ.get("ACCUEIL_TELEPHONY_TOKEN", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
 
 LOGGING = {
     "version": 1,

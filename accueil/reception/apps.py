@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReceptionConfig(AppConfig):
+    name = "accueil.reception"
+    verbose_name = "Standardiste virtuelle"
+    default_auto_field = "django.db.models.BigAutoField"
