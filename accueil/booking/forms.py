@@ -55,6 +55,7 @@ class BookingForm(forms.Form):
     email = forms.EmailField(
         label=_("Adresse e-mail (facultative)"),
         required=False,
+        error_messages={"invalid": _("Adresse e-mail invalide.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     for_relative = forms.BooleanField(

@@ -550,7 +550,8 @@ def is_free(
         audience=AUDIENCE,
         ignore_appointment_id=ignore_appointment_id,
     )
-    return next((s for s in slots if s.start == start), None)
+    wanted = start.astimezone(dt.UTC)  # UTC on both sides: safe on the fall-back night
+    return next((s for s in slots if s.start.astimezone(dt.UTC) == wanted), None)
 
 
 # Manage links --------------------------------------------------------------------------------

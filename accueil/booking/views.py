@@ -430,7 +430,7 @@ def _render_move_week(
     )
     for day in context["days"]:
         for item in day["slots"]:
-            item["current"] = item["slot"].start == appointment.start
+            item["current"] = item["slot"].start.astimezone(dt.UTC) == appointment.start
     context.update(
         appointment=appointment,
         practitioner=appointment.practitioner,
