@@ -14,7 +14,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS)
 
 banner = @printf '\n==== %s ====\n\n' '$(1)'
 
-.PHONY: help install migrate demo serve lint format test test-sqlite test-postgres bench
+.PHONY: help install chromium migrate demo serve lint format test test-sqlite test-postgres bench
 
 help:
 	@echo 'make install        create .venv and install the project with its dev dependencies'
@@ -26,7 +26,23 @@ help:
 	@echo 'make test-sqlite / test-postgres   one database only'
 	@echo 'make bench          benchmarks on a throw-away PostgreSQL'
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed chromium
+
+# The browser tests drive Debian's chromium (Playwright never downloads a browser here):
+# installed when missing and we are root, as scripts/with-postgres.sh installs PostgreSQL.
+# Without it the browser tests are skipped, with a message saying so.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then \
+			echo "Installing Debian's chromium for the browser tests..."; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends chromium >/dev/null; } \
+				|| echo "Could not install chromium: the browser tests will be skipped."; \
+		else \
+			echo "$(CHROMIUM) missing (apt-get install chromium as root): browser tests will be skipped."; \
+		fi; \
+	fi
 
 # Reinstalled only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
