@@ -216,6 +216,14 @@ MOTIF_STOPWORDS = {
 }
 
 
+def _stem(word: str) -> str:
+    """ "vaccination" -> "vaccin", "renouvellement" -> "renouvell": keywords match by prefix."""
+    for suffix in ("ations", "ation", "ements", "ement", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 5:
+            return word[: -len(suffix)]
+    return word
+
+
 def lexicon(ctx: Context) -> nlu.Lexicon:
     motif_keywords: list[tuple[str, int]] = []
     by_name = {m.name.casefold(): m for m in ctx.agenda.motifs}
@@ -226,7 +234,7 @@ def lexicon(ctx: Context) -> nlu.Lexicon:
     for motif in ctx.agenda.motifs:
         for word in nlu.fold(motif.name).split():
             if len(word) >= 5 and word not in MOTIF_STOPWORDS:
-                motif_keywords.append((word.rstrip("s"), motif.id))
+                motif_keywords.append((_stem(word), motif.id))
     categories = [
         (kw, c["key"]) for c in ctx.sheet["messages"]["categories"] for kw in c["keywords"]
     ]
@@ -809,11 +817,16 @@ class _Dialogue:
         professions = {
             p.profession for p in self.ctx.agenda.practitioners if self.default_motif(p.id)
         }
+        doctors = {p for p in professions if "medecin" in nlu.fold(p) or "generaliste" in p}
+        if len(doctors) == 1 and len(professions) > 1:
+            # "un rendez-vous" at a maison de santé means the doctor; the other professions
+            # are asked for by name, profession or motif ("la sage-femme", "un frottis").
+            professions = doctors
         if len(professions) == 1:
             return [
                 [p.id, m.id]
                 for p in self.ctx.agenda.practitioners
-                if (m := self.default_motif(p.id))
+                if p.profession in professions and (m := self.default_motif(p.id))
             ]
         if not motifs:
             self.escalate("aucun motif réservable par téléphone.")
@@ -903,12 +916,19 @@ class _Dialogue:
         task["proposed"] = [
             {"p": o.practitioner_id, "m": o.motif_id, "s": o.start.isoformat()} for o in offers
         ]
-        several = len({o.practitioner_id for o in offers}) > 1 or len(pairs) > 1
+        several = len({o.practitioner_id for o in offers}) > 1
         spoken = [self.offer_text(o, with_name=several) for o in offers]
+        if not several:
+            practitioner = self.ctx.practitioner(offers[0].practitioner_id)
+            if practitioner:
+                prefix += f"Avec {practitioner.spoken}, j"
+        offer_words = f"{prefix or 'J'}e peux vous proposer"
+        if prefix.endswith(", j"):
+            offer_words = f"{prefix}e peux vous proposer"
         if len(offers) == 1:
-            self.say(f"{prefix}Je peux vous proposer {spoken[0]}. Cela vous convient-il ?")
+            self.say(f"{offer_words} {spoken[0]}. Cela vous convient-il ?")
         else:
-            self.say(f"{prefix}Je peux vous proposer {say_list(spoken)}. Lequel vous convient ?")
+            self.say(f"{offer_words} {say_list(spoken)}. Lequel vous convient ?")
         self.stage("choose_slot")
 
     def practitioners_label(self, pairs) -> str:
@@ -953,7 +973,12 @@ class _Dialogue:
             if len(found) >= MAX_OFFERS:
                 break
             start = end + dt.timedelta(days=1)
-        return _spread(sorted(found, key=lambda o: (o.start, o.practitioner_id)))
+        found.sort(key=lambda o: (o.start, o.practitioner_id))
+        if when and when.at is not None:
+            exact = [o for o in found if _minute_of_day(o.start) == when.at]
+            if exact:  # the very time asked for: offered alone
+                return exact[:1]
+        return _spread(found)
 
     def stage_choose_slot(self, u: nlu.Understanding) -> None:
         proposed = self.task.get("proposed") or []
@@ -1531,6 +1556,11 @@ def _merge_when(previous: dict | None, new: nlu.When) -> nlu.When:
     return merged
 
 
+def _minute_of_day(instant: dt.datetime) -> int:
+    local = instant.astimezone(PARIS)
+    return local.hour * 60 + local.minute
+
+
 def _spread(offers: list[Offer]) -> list[Offer]:
     """At most MAX_OFFERS, earliest first, then on other half-days when possible."""
     chosen: list[Offer] = []
@@ -1547,7 +1577,7 @@ def _spread(offers: list[Offer]) -> list[Offer]:
     for offer in offers:
         if len(chosen) == MAX_OFFERS:
             break
-        if offer not in chosen:
+        if all(offer.start != c.start for c in chosen):
             chosen.append(offer)
     return sorted(chosen, key=lambda o: o.start)
 

@@ -462,6 +462,7 @@ class When:
     after: int | None = None  # minutes after midnight, wall clock
     before: int | None = None
     asap: bool = False
+    at: int | None = None  # an exact time asked for ("à 11 h 40"), minutes after midnight
     text: str = ""  # what the caller said, for "je n'ai rien ..." answers
 
     def is_empty(self) -> bool:
@@ -484,6 +485,7 @@ class When:
             "after": self.after,
             "before": self.before,
             "asap": self.asap,
+            "at": self.at,
             "text": self.text,
         }
 
@@ -499,6 +501,7 @@ class When:
             after=data.get("after"),
             before=data.get("before"),
             asap=bool(data.get("asap")),
+            at=data.get("at"),
             text=data.get("text") or "",
         )
 
@@ -744,6 +747,7 @@ def parse_when(folded: str, now: dt.datetime) -> When | None:
                 minutes = _minutes(re.search(TIME, bare.group(0)))
                 if minutes is not None:
                     when.after, when.before = max(0, minutes - 30), minutes + 61
+                    when.at = minutes
     if when.after is None and when.before is None:
         for pattern, start, end in DAY_PARTS:
             if re.search(pattern, text_pos):
