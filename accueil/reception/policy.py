@@ -470,7 +470,9 @@ class _Dialogue:
         tasks: list[dict[str, Any]] = []
         when = u.when.to_json() if u.when else None
         practitioner = u.practitioner_ids[0] if len(u.practitioner_ids) == 1 else None
+        relatives = self.relatives_by_intent(u)
         for intent in u.intents:
+            u.relative = relatives.get(intent, u.relative)
             if intent == nlu.BOOK:
                 tasks.append(self.book_task(u, when))
                 when = None
@@ -522,6 +524,20 @@ class _Dialogue:
         if any(t["kind"] == "professional" for t in tasks):
             tasks = [t for t in tasks if t["kind"] in {"professional", "info"}] or tasks
         return tasks
+
+    @staticmethod
+    def relatives_by_intent(u: nlu.Understanding) -> dict[str, bool]:
+        """With several requests, "pour ma fille" belongs to the request it follows."""
+        if len(u.intents) < 2 or not u.relative:
+            return {}
+        positions = list(nlu.intent_positions(u.folded).items())
+        relatives = nlu.relative_positions(u.folded)
+        result = {}
+        for i, (intent, start) in enumerate(positions):
+            begin = 0 if i == 0 else start
+            end = positions[i + 1][1] if i + 1 < len(positions) else 10**9
+            result[intent] = any(begin <= r < end for r in relatives)
+        return result
 
     def book_task(self, u: nlu.Understanding, when: dict | None) -> dict[str, Any]:
         return {

@@ -349,6 +349,11 @@ def topics(folded: str) -> list[str]:
 
 def intents(folded: str) -> list[str]:
     """Intents in the order the caller said them (several requests in one utterance)."""
+    return list(intent_positions(folded))
+
+
+def intent_positions(folded: str) -> dict[str, int]:
+    """Intents and where they start in the filler-free text, in the caller's order."""
     text = without_fillers(folded)
     found: dict[str, int] = {}
     for intent, patterns in _COMPILED.items():
@@ -398,18 +403,20 @@ def intents(folded: str) -> list[str]:
     if PROFESSIONAL in found:
         found.pop(SPEAK_DOCTOR, None)
     if WRONG_NUMBER in found:
-        return [WRONG_NUMBER]
+        return {WRONG_NUMBER: found[WRONG_NUMBER]}
     if MESSAGE in found and (PRESCRIPTION in found or RESULTS in found):
         del found[MESSAGE]
     if MESSAGE in found and SPEAK_DOCTOR in found:
         del found[SPEAK_DOCTOR]
     ordered = sorted(found.items(), key=lambda kv: (kv[1], INTENTS.index(kv[0])))
-    result = [intent for intent, _ in ordered]
     # "merci au revoir" after a request: the goodbye goes last.
-    if GOODBYE in result and len(result) > 1:
-        result.remove(GOODBYE)
-        result.append(GOODBYE)
-    return result
+    if GOODBYE in found and len(found) > 1:
+        ordered = [kv for kv in ordered if kv[0] != GOODBYE] + [(GOODBYE, found[GOODBYE])]
+    return dict(ordered)
+
+
+def relative_positions(folded: str) -> list[int]:
+    return [m.start() for m in RELATIVE.finditer(without_fillers(folded))]
 
 
 RELATIVE = re.compile(
