@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accueil.booking.models import ACTIVE_STATUSES, Appointment
-from accueil.directory.models import Motif, Organisation, Practitioner
+from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience, motifs_open_to
 from accueil.scheduling import engine, queries
-from accueil.scheduling.models import Absence
+from accueil.scheduling.models import Absence, OpeningPeriod
 
 # Staff book beyond the public rules: same day without notice, and further ahead.
 STAFF_HORIZON = dt.timedelta(days=366)
@@ -418,3 +418,121 @@ def add_absence(
 
 def remove_absence(absence: Absence) -> None:
     absence.delete()
+
+
+# Settings: opening periods and upcoming absences --------------------------------------------
+
+
+def save_period(
+    practitioner: Practitioner,
+    period: OpeningPeriod | None,
+    *,
+    site: Site | None,
+    motifs: Iterable[Motif],
+    start_time: dt.time | None,
+    end_time: dt.time | None,
+    weekdays: Iterable[int] = (),
+    every_n_weeks: int | None = 1,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    single_date: dt.date | None = None,
+) -> OpeningPeriod:
+    """Create (period None) or change an opening period of the practitioner.
+
+    Either a single date, or weekly on `weekdays` every `every_n_weeks` weeks from
+    `valid_from` (its week is week 0) until `valid_until`. Appointments already booked stay
+    as they are, even outside the new hours: only the slots offered from now on change. The
+    practitioner's row is locked as a booking locks it, so a booking in flight is checked
+    against the old hours or the new ones, never against a half-written period.
+    """
+    if period is not None and period.practitioner_id != practitioner.id:
+        raise ValueError(f"{period!r} belongs to another practitioner")
+    period = period or OpeningPeriod(practitioner=practitioner)
+    errors: dict[str, list[str]] = {}
+    if site is None:
+        errors["site"] = ["Choisissez un lieu."]
+    elif site.organisation_id != practitioner.organisation_id:
+        errors["site"] = ["Ce lieu n'appartient pas à cet établissement."]
+    elif not practitioner.sites.filter(pk=site.pk).exists():
+        errors["site"] = ["Ce praticien n'exerce pas dans ce lieu : ajoutez-le dans sa fiche."]
+    motifs = list(motifs)
+    if not motifs:
+        errors["motifs"] = ["Choisissez au moins un motif."]
+    elif any(m.organisation_id != practitioner.organisation_id for m in motifs):
+        errors["motifs"] = ["Ce motif n'appartient pas à cet établissement."]
+    if start_time is None:
+        errors["start_time"] = ["Indiquez l'heure de début."]
+    if end_time is None:
+        errors["end_time"] = ["Indiquez l'heure de fin."]
+    elif start_time is not None and end_time <= start_time:
+        errors["end_time"] = ["L'heure de fin doit être après l'heure de début."]
+    days = set(weekdays)
+    if not days <= set(range(7)):
+        errors["weekdays"] = ["Jour de la semaine inconnu."]
+    if single_date is not None:
+        if days:
+            errors["single_date"] = [
+                "Choisissez soit une date unique, soit des jours de la semaine, pas les deux."
+            ]
+        days, every_n_weeks, valid_from, valid_until = set(), 1, single_date, None
+    elif not days:
+        errors["weekdays"] = ["Cochez au moins un jour de la semaine, ou indiquez une date unique."]
+    elif valid_from is None:
+        errors["valid_from"] = ["Indiquez à partir de quel jour cette plage s'applique."]
+    elif valid_until is not None and valid_until < valid_from:
+        errors["valid_until"] = ["La date de fin doit être après la date de début."]
+    if every_n_weeks is None or not 1 <= every_n_weeks <= 52:
+        errors["every_n_weeks"] = ["Entre 1 et 52 semaines."]
+    if errors:
+        raise ValidationError(errors)
+    period.site = site
+    period.start_time, period.end_time = start_time, end_time
+    period.weekdays = ",".join(str(d) for d in sorted(days))
+    period.every_n_weeks = every_n_weeks
+    period.valid_from, period.valid_until = valid_from, valid_until
+    period.single_date = single_date
+    with transaction.atomic():
+        list(Practitioner.objects.select_for_update().filter(pk=practitioner.pk).values("id"))
+        period.save()
+        period.motifs.set(motifs)
+    return period
+
+
+def delete_period(period: OpeningPeriod) -> None:
+    """Appointments booked in the period stay booked; no new slot is offered in it."""
+    with transaction.atomic():
+        list(
+            Practitioner.objects.select_for_update().filter(pk=period.practitioner_id).values("id")
+        )
+        period.delete()
+
+
+def periods_by_practitioner(organisation: Organisation) -> dict[int, list[OpeningPeriod]]:
+    """The organisation's opening periods by practitioner id: single dates last, by time."""
+    found: dict[int, list[OpeningPeriod]] = defaultdict(list)
+    periods = (
+        OpeningPeriod.objects.filter(practitioner__organisation=organisation)
+        .select_related("site")
+        .prefetch_related("motifs")
+    )
+    for period in sorted(
+        periods,
+        key=lambda p: (
+            p.single_date is not None,
+            p.single_date or dt.date.min,
+            min(p.weekday_set, default=0),
+            p.start_time,
+            p.id,
+        ),
+    ):
+        found[period.practitioner_id].append(period)
+    return found
+
+
+def upcoming_absences(organisation: Organisation, now: dt.datetime) -> list[Absence]:
+    """Absences not over yet (weekly ones until their last repetition), by start."""
+    absences = Absence.objects.filter(practitioner__organisation=organisation)
+    upcoming = absences.filter(weekly=False, end__gt=now) | absences.filter(weekly=True).exclude(
+        repeat_until__lt=today(now)
+    )
+    return list(upcoming.select_related("practitioner").order_by("start", "id"))
