@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accueil.desk import views
+from accueil.desk import settings_views, views
 
 app_name = "desk"
 
@@ -44,4 +44,59 @@ urlpatterns = [
     ),
     path("<slug:slug>/messages/", views.staff_messages, name="messages"),
     path("<slug:slug>/messages/<int:message_id>/traite/", views.message_done, name="message_done"),
+    # Settings: every member reads them, only owners change them.
+    path("<slug:slug>/reglages/", settings_views.profile, name="settings"),
+    path("<slug:slug>/reglages/lieux/", settings_views.sites, name="settings_sites"),
+    path("<slug:slug>/reglages/lieux/nouveau/", settings_views.site_form, name="settings_site_new"),
+    path(
+        "<slug:slug>/reglages/lieux/<int:site_id>/", settings_views.site_form, name="settings_site"
+    ),
+    path(
+        "<slug:slug>/reglages/praticiens/",
+        settings_views.practitioners,
+        name="settings_practitioners",
+    ),
+    path(
+        "<slug:slug>/reglages/praticiens/nouveau/",
+        settings_views.practitioner_form,
+        name="settings_practitioner_new",
+    ),
+    path(
+        "<slug:slug>/reglages/praticiens/<int:practitioner_id>/",
+        settings_views.practitioner_form,
+        name="settings_practitioner",
+    ),
+    path("<slug:slug>/reglages/motifs/", settings_views.motifs, name="settings_motifs"),
+    path(
+        "<slug:slug>/reglages/motifs/nouveau/",
+        settings_views.motif_form,
+        name="settings_motif_new",
+    ),
+    path(
+        "<slug:slug>/reglages/motifs/<int:motif_id>/",
+        settings_views.motif_form,
+        name="settings_motif",
+    ),
+    path("<slug:slug>/reglages/plages/", settings_views.periods, name="settings_periods"),
+    path(
+        "<slug:slug>/reglages/praticiens/<int:practitioner_id>/plages/nouvelle/",
+        settings_views.period_form,
+        name="settings_period_new",
+    ),
+    path(
+        "<slug:slug>/reglages/plages/<int:period_id>/",
+        settings_views.period_form,
+        name="settings_period",
+    ),
+    path(
+        "<slug:slug>/reglages/plages/<int:period_id>/supprimer/",
+        settings_views.period_delete,
+        name="settings_period_delete",
+    ),
+    path("<slug:slug>/reglages/absences/", settings_views.absences, name="settings_absences"),
+    path(
+        "<slug:slug>/reglages/absences/<int:absence_id>/supprimer/",
+        settings_views.absence_delete,
+        name="settings_absence_delete",
+    ),
 ]

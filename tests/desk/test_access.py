@@ -51,6 +51,10 @@ def objects(practice):
         "patient_id": appointment.patient_id,
         "absence_id": absence.id,
         "message_id": message.id,
+        "site_id": p.sites.get().id,
+        "practitioner_id": p.id,
+        "motif_id": m.id,
+        "period_id": p.opening_periods.get().id,
     }
 
 

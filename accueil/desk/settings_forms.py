@@ -1,0 +1,236 @@
+"""Forms of the settings pages: they only parse input; the services check the rules and write.
+
+Field names are the keyword arguments of the services, so a service's error for a field is
+shown next to that field. Durations are typed as whole minutes (or days) and handed to the
+services as `timedelta`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from accueil.directory.models import Motif, Organisation, Practitioner
+from accueil.directory.services import HOLIDAY_SUBDIVISIONS
+from accueil.scheduling.models import WEEKDAY_NAMES
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+TEXTAREA = forms.Textarea(attrs={"rows": 3})
+
+
+def _number(minimum: int = 0) -> forms.NumberInput:
+    return forms.NumberInput(attrs={"min": minimum, "inputmode": "numeric"})
+
+
+class WholeDurationField(forms.IntegerField):
+    """A whole number of `unit` (minutes by default), cleaned to a `timedelta`."""
+
+    def __init__(self, *, unit: dt.timedelta = dt.timedelta(minutes=1), **kwargs):
+        self.unit = unit
+        kwargs.setdefault("widget", _number())
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number is None:
+            return None
+        try:
+            return number * self.unit
+        except OverflowError:
+            raise forms.ValidationError("Valeur trop grande.", code="overflow") from None
+
+    def prepare_value(self, value):
+        if isinstance(value, dt.timedelta):
+            return int(value / self.unit)
+        return value
+
+
+class ChoicesOf(forms.ModelMultipleChoiceField):
+    """Checkboxes for some of the organisation's objects (the queryset is set per form).
+
+    Django guards exact lookups against ids out of the database's integer range, not the
+    `__in` lookup of this field: such an id is refused here before it reaches the database.
+    """
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=None, required=False, **kwargs)
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                out_of_range = abs(int(pk)) >= 2**63
+            except (TypeError, ValueError):
+                continue  # not a number: Django's own check refuses it
+            if out_of_range:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label="Nom de l'établissement", max_length=200)
+    phone = forms.CharField(
+        label="Téléphone", max_length=40, required=False, widget=forms.TextInput({"type": "tel"})
+    )
+    walk_in_hours = forms.CharField(
+        label="Consultations sans rendez-vous",
+        required=False,
+        widget=TEXTAREA,
+        help_text="Par exemple : « du lundi au vendredi de 8 h à 9 h 30 ». Laissez vide s'il "
+        "n'y en a pas.",
+    )
+    closed_on_public_holidays = forms.BooleanField(
+        label="Fermé les jours fériés (aucun rendez-vous proposé ces jours-là)", required=False
+    )
+    holidays_subdivision = forms.ChoiceField(
+        label="Calendrier des jours fériés",
+        choices=HOLIDAY_SUBDIVISIONS,
+        required=False,
+        help_text="L'Alsace, la Moselle et les départements d'outre-mer ont des jours fériés "
+        "en plus.",
+    )
+
+
+class SiteForm(forms.Form):
+    name = forms.CharField(label="Nom du lieu", max_length=200)
+    address = forms.CharField(label="Adresse", max_length=300)
+    postcode = forms.CharField(
+        label="Code postal", max_length=10, widget=forms.TextInput({"inputmode": "numeric"})
+    )
+    city = forms.CharField(label="Ville", max_length=100)
+    phone = forms.CharField(
+        label="Téléphone", max_length=40, required=False, widget=forms.TextInput({"type": "tel"})
+    )
+    access_directions = forms.CharField(
+        label="Accès",
+        required=False,
+        widget=TEXTAREA,
+        help_text="Étage, code, stationnement, transports : ce que les patients lisent.",
+    )
+    latitude = forms.DecimalField(
+        label="Latitude",
+        required=False,
+        localize=True,
+        widget=forms.TextInput({"inputmode": "decimal"}),
+        help_text="Facultatif, par exemple 50,629250.",
+    )
+    longitude = forms.DecimalField(
+        label="Longitude",
+        required=False,
+        localize=True,
+        widget=forms.TextInput({"inputmode": "decimal"}),
+        help_text="Facultatif, par exemple 3,057256.",
+    )
+
+
+class PractitionerForm(forms.Form):
+    title = forms.CharField(
+        label="Titre", max_length=20, required=False, help_text="Dr, Pr, Mme, M."
+    )
+    first_name = forms.CharField(label="Prénom", max_length=100)
+    last_name = forms.CharField(label="Nom", max_length=100)
+    profession = forms.CharField(
+        label="Profession", max_length=100, help_text="Par exemple : médecin généraliste."
+    )
+    rpps = forms.CharField(
+        label="Numéro RPPS",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput({"inputmode": "numeric"}),
+        help_text="Facultatif : 11 chiffres.",
+    )
+    sites = ChoicesOf(label="Lieux de consultation")
+    departure_date = forms.DateField(
+        label="Départ annoncé le",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Aucun rendez-vous ne sera proposé à partir de cette date.",
+    )
+    active = forms.BooleanField(label="Actif (apparaît dans l'agenda)", required=False)
+
+    def __init__(self, organisation: Organisation, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sites"].queryset = organisation.sites.order_by("name")
+
+
+class MotifForm(forms.Form):
+    name = forms.CharField(label="Nom du motif", max_length=200)
+    duration = WholeDurationField(label="Durée (minutes)", widget=_number(1))
+    step = WholeDurationField(
+        label="Pas de la grille (minutes)",
+        required=False,
+        widget=_number(1),
+        help_text="Écart entre deux débuts de créneau ; vide : la durée du motif plus "
+        "le temps libre.",
+    )
+    location_type = forms.ChoiceField(label="Où", choices=Motif.LocationType.choices)
+    bookable_by = forms.ChoiceField(label="Qui peut réserver", choices=Motif.BookableBy.choices)
+    min_notice = WholeDurationField(
+        label="Délai minimum avant le rendez-vous (minutes)",
+        help_text="Pour la réservation en ligne ; 1440 minutes = 24 heures.",
+    )
+    horizon = WholeDurationField(
+        label="Réservable jusqu'à (jours à l'avance)",
+        unit=dt.timedelta(days=1),
+        widget=_number(1),
+    )
+    buffer_before = WholeDurationField(label="Temps libre avant (minutes)")
+    buffer_after = WholeDurationField(label="Temps libre après (minutes)")
+    travel_time = WholeDurationField(
+        label="Temps de trajet (minutes)", help_text="Visites à domicile uniquement."
+    )
+    capacity = forms.IntegerField(
+        label="Nombre de places",
+        widget=_number(1),
+        help_text="Plus de 1 pour un rendez-vous collectif.",
+    )
+    patient_instructions = forms.CharField(
+        label="Consignes pour le patient", required=False, widget=TEXTAREA
+    )
+    practitioners = ChoicesOf(label="Praticiens qui proposent ce motif")
+    active = forms.BooleanField(label="Actif (proposé à la réservation)", required=False)
+
+    def __init__(self, organisation: Organisation, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioners"].queryset = organisation.practitioners.all()
+
+
+class PeriodForm(forms.Form):
+    site = forms.ModelChoiceField(label="Lieu", queryset=None, empty_label=None)
+    motifs = ChoicesOf(label="Motifs proposés")
+    start_time = forms.TimeField(label="De", widget=TIME_INPUT)
+    end_time = forms.TimeField(label="À", widget=TIME_INPUT)
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Jours",
+        choices=list(enumerate(WEEKDAY_NAMES)),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    every_n_weeks = forms.IntegerField(
+        label="Toutes les … semaines",
+        widget=_number(1),
+        help_text="1 : chaque semaine ; 2 : une semaine sur deux, à compter de la date de début.",
+    )
+    valid_from = forms.DateField(label="À partir du", required=False, widget=DATE_INPUT)
+    valid_until = forms.DateField(
+        label="Jusqu'au", required=False, widget=DATE_INPUT, help_text="Vide : sans fin."
+    )
+    single_date = forms.DateField(
+        label="Ou une seule date",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Pour une plage exceptionnelle ; ne cochez alors aucun jour.",
+    )
+
+    def __init__(self, practitioner: Practitioner, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = practitioner.sites.order_by("name")
+        self.fields["motifs"].queryset = practitioner.organisation.motifs.all()
