@@ -253,7 +253,7 @@ _INTENT_PATTERNS: dict[str, list[str]] = {
         r"\bsuivi de grossesse\b",
     ],
     PROFESSIONAL: [
-        r"\b(je suis|c est|ici) (le |la )?(docteur|dr|medecin|pharmacien\w*|infirmi\w*|biologiste"
+        r"\b(je suis|c est|ici) (le |la |l )?(docteur|dr|medecin|pharmacien\w*|infirmi\w*|biologiste"
         r"|laborantin\w*|kine\w*|sage femme|confrere|consoeur|radiologue|cardiologue)\b",
         r"\b(j appelle|je vous appelle|c est) (de la part )?(de|du|d) (la pharmacie|le laboratoire"
         r"|laboratoire|l hopital|la clinique|le cabinet de radiologie|l ehpad|le labo|du labo"
@@ -291,7 +291,8 @@ _TOPIC_PATTERNS: dict[str, list[str]] = {
     ],
     "directions": [
         r"\bacces\b",
-        r"\bcomment (venir|y aller|on y va|vous trouver|acceder|aller)",
+        r"\bcomment (venir|y aller|on y va|vous trouver|acceder|aller|on vient)",
+        r"\bacced\w*",
         r"\bbus\b",
         r"\btram\w*",
         r"\bitineraire\b",
@@ -352,6 +353,12 @@ def intents(folded: str) -> list[str]:
     return list(intent_positions(folded))
 
 
+EXPLICIT_BOOKING = re.compile(
+    r"\b(prendre|avoir|voudrais|veux|voulais|souhaite|souhaiterais|besoin d|un|pour) "
+    r"(un |une )?(rendez vous|rdv|consultation|creneau|place)"
+)
+
+
 def intent_positions(folded: str) -> dict[str, int]:
     """Intents and where they start in the filler-free text, in the caller's order."""
     text = without_fillers(folded)
@@ -369,15 +376,7 @@ def intent_positions(folded: str) -> dict[str, int]:
         if not any(p.search(masked) for p in _COMPILED[BOOK]):
             del found[BOOK]
     # A fee or document question about a consultation is a question, not a booking.
-    if (
-        INFO in found
-        and BOOK in found
-        and not re.search(
-            r"\b(prendre|avoir|voudrais|veux|voulais|souhaite|souhaiterais|besoin d|un) "
-            r"(un |une )?(rendez vous|rdv|consultation|creneau|place)",
-            text,
-        )
-    ):
+    if INFO in found and BOOK in found and not EXPLICIT_BOOKING.search(text):
         del found[BOOK]
     # Moving or cancelling "my appointment" mentions an appointment: not a new booking.
     if (
@@ -396,7 +395,7 @@ def intent_positions(folded: str) -> dict[str, int]:
     # a booking; the policy decides with the sheet what a bare renewal request becomes.
     if PRESCRIPTION in found and BOOK in found and found[BOOK] < found[PRESCRIPTION]:
         del found[PRESCRIPTION]
-    if RESULTS in found:
+    if RESULTS in found and not EXPLICIT_BOOKING.search(text):
         found.pop(BOOK, None)
     if SPEAK_DOCTOR in found:
         found.pop(SPEAK_HUMAN, None)
