@@ -82,3 +82,17 @@ def french_datetime(value: dt.datetime, *, year: bool = True) -> str:
 def french_time_range(start: dt.time, end: dt.time) -> str:
     """Like "8 h 30 – 12 h"."""
     return f"{french_time(start)} – {french_time(end)}"
+
+
+def french_when(value: dt.datetime, today: dt.date) -> str:
+    """Like "aujourd'hui à 15 h", "demain à 9 h", else "jeudi 26 novembre à 9 h" (the year
+    only when it is not this one)."""
+    local = _local(value)
+    days = (local.date() - today).days
+    if days == 0:
+        day = "aujourd'hui"
+    elif days == 1:
+        day = "demain"
+    else:
+        day = french_date(local, year=local.year != today.year)
+    return f"{day} à {french_time(local)}"

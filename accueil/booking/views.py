@@ -87,11 +87,12 @@ def _parse_day(value: str | None) -> dt.date | None:
 def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     place = request.GET.get("lieu", "")[:100]
-    found = public.search(query, place, now=_now())
+    now = _now()
     context = {
-        "search": found,
+        "search": public.search(query, place, now=now),
         "organisations": public.organisations(),
         "searched": bool(query or place),
+        "today": public.today(now),
     }
     return render(request, "booking/home.html", context)
 
@@ -99,10 +100,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @public_page
 @require_GET
 def practice(request: HttpRequest, org_slug: str, site_slug: str | None = None) -> HttpResponse:
-    page = public.practice_page(org_slug, site_slug, now=_now())
+    now = _now()
+    page = public.practice_page(org_slug, site_slug, now=now)
     if page is None:
         raise Http404
-    return render(request, "booking/practice.html", {"page": page})
+    return render(request, "booking/practice.html", {"page": page, "today": public.today(now)})
 
 
 @public_page

@@ -10,6 +10,7 @@ from accueil.booking.french import (
     french_day_month,
     french_short_date,
     french_time,
+    french_when,
 )
 from accueil.scheduling.engine import PARIS
 
@@ -71,3 +72,13 @@ def test_short_forms():
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         french_datetime(dt.datetime(2026, 3, 3, 14, 30))
+
+
+def test_relative_days_for_the_next_slot():
+    today = dt.date(2026, 12, 31)
+    assert french_when(paris(2026, 12, 31, 15, 0), today) == "aujourd'hui à 15 h"
+    assert french_when(paris(2027, 1, 1, 9, 30), today) == "demain à 9 h 30"
+    assert french_when(paris(2027, 1, 4, 9, 0), today) == "lundi 4 janvier 2027 à 9 h"
+    assert french_when(paris(2026, 12, 31, 9, 0), dt.date(2026, 12, 1)) == (
+        "jeudi 31 décembre à 9 h"
+    )

@@ -17,3 +17,9 @@ register.filter("fr_weekday", french.french_weekday)
 @register.filter
 def fr_date_no_year(value):
     return french.french_date(value, year=False)
+
+
+@register.filter
+def fr_when(value, today):
+    """{{ start|fr_when:today }}: "aujourd'hui à 15 h", "demain à 9 h", "jeudi 26 novembre..."."""
+    return french.french_when(value, today)
