@@ -56,7 +56,7 @@ _FLAGS: dict[str, list[str]] = {
         r"avale de travers et (ne|n) (respire|arrive)",
     ],
     CONSCIOUSNESS: [
-        r"perdu connaissance",
+        r"perd\w* connaissance",
         r"perte de connaissance",
         r"(s est |s etait |est |me suis )?evanoui\w*",
         r"inconscient\w*",
@@ -229,7 +229,7 @@ def detect(text: str, extra_phrases: tuple[str, ...] | list[str] = ()) -> RedFla
     with_commas = " , ".join(normalise(part) for part in re.split(r"[,;.!?]", text.lower()))
     candidates = [folded, with_commas]
     compiled = dict(_COMPILED)
-    extra = [re.compile(rf"\b{re.escape(fold(p))}\b") for p in extra_phrases if fold(p)]
+    extra = [re.compile(rf"\b{re.escape(normalise(p))}\b") for p in extra_phrases if fold(p)]
     if extra:
         compiled["sheet"] = extra
     suicidal: RedFlag | None = None
@@ -255,7 +255,7 @@ def emergency_answer(flag: RedFlag) -> str:
     if flag.suicidal:
         return (
             "Ce que vous vivez est important et vous n'êtes pas seul. Raccrochez et appelez "
-            "tout de suite le 31 14, le numéro national de prévention du suicide, gratuit, "
+            "tout de suite le 3114 (trente et un, quatorze), le numéro national de prévention du suicide, gratuit, "
             "jour et nuit. En cas de danger immédiat, appelez le 15 ou le 112. "
             "Je préviens le cabinet."
         )
