@@ -255,8 +255,8 @@ def emergency_answer(flag: RedFlag) -> str:
     if flag.suicidal:
         return (
             "Ce que vous vivez est important et vous n'êtes pas seul. Raccrochez et appelez "
-            "tout de suite le 3114 (trente et un, quatorze), le numéro national de prévention du suicide, gratuit, "
-            "jour et nuit. En cas de danger immédiat, appelez le 15 ou le 112. "
+            "tout de suite le 3114 (trente et un, quatorze), le numéro national de prévention "
+            "du suicide, gratuit, jour et nuit. En cas de danger immédiat, appelez le 15 ou le 112. "
             "Je préviens le cabinet."
         )
     return (

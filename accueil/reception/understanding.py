@@ -253,8 +253,8 @@ _INTENT_PATTERNS: dict[str, list[str]] = {
         r"\bsuivi de grossesse\b",
     ],
     PROFESSIONAL: [
-        r"\b(je suis|c est|ici) (le |la |l )?(docteur|dr|medecin|pharmacien\w*|infirmi\w*|biologiste"
-        r"|laborantin\w*|kine\w*|sage femme|confrere|consoeur|radiologue|cardiologue)\b",
+        r"\b(je suis|c est|ici) (le |la |l )?(docteur|dr|medecin|pharmacien\w*|infirmi\w*"
+        r"|biologiste|laborantin\w*|kine\w*|sage femme|confrere|consoeur|radiologue|cardiologue)\b",
         r"\b(j appelle|je vous appelle|c est) (de la part )?(de|du|d) (la pharmacie|le laboratoire"
         r"|laboratoire|l hopital|la clinique|le cabinet de radiologie|l ehpad|le labo|du labo"
         r"|cabinet infirmier)",
