@@ -256,8 +256,8 @@ def emergency_answer(flag: RedFlag) -> str:
         return (
             "Ce que vous vivez est important et vous n'êtes pas seul. Raccrochez et appelez "
             "tout de suite le 3114 (trente et un, quatorze), le numéro national de prévention "
-            "du suicide, gratuit, jour et nuit. En cas de danger immédiat, appelez le 15 ou le 112. "
-            "Je préviens le cabinet."
+            "du suicide, gratuit, jour et nuit. En cas de danger immédiat, appelez le 15 "
+            "ou le 112. Je préviens le cabinet."
         )
     return (
         "Cela peut être une urgence vitale. Raccrochez et appelez immédiatement le 15, "
