@@ -22,6 +22,8 @@ class Patient(models.Model):
     managed_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="relatives"
     )
+    # The patient asked not to receive SMS (reminders, confirmations): e-mail only.
+    sms_opt_out = models.BooleanField("Refuse les SMS", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
