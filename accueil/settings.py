@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "accueil.api",
     "accueil.desk",
     "accueil.secretariat",
+    "accueil.notify",
     "accueil.reception",
     "accueil.demo",
 ]
@@ -114,6 +115,62 @@ STATICFILES_DIRS = [BASE_DIR / "accueil" / "static"]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# E-mail: Django's SMTP backend. On a development machine, a local catcher shows what is sent:
+# `.venv/bin/python -m aiosmtpd -n -l 127.0.0.1:1025`.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "1025"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Accueil <ne-pas-repondre@accueil.localhost>"
+)
+
+# Notifications (accueil/notify, docs/decisions/0006-notification-outbox.md).
+# SMS transport: console (logs, development), http (generic JSON provider), brevo, ovh.
+NOTIFY_SMS_TRANSPORT = os.environ.get("NOTIFY_SMS_TRANSPORT", "console")
+NOTIFY_EMAIL_TRANSPORT = os.environ.get("NOTIFY_EMAIL_TRANSPORT", "smtp")
+# Enqueue a django-tasks task (run by db_worker) when a booking commits, for quick sending.
+NOTIFY_SEND_ON_COMMIT = env_bool("NOTIFY_SEND_ON_COMMIT", True)
+NOTIFY_WORKER_INTERVAL = float(os.environ.get("NOTIFY_WORKER_INTERVAL", "2"))
+# A claimed message not marked within this time is claimed again (crashed worker).
+NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "120"))
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "8"))
+NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "30"))
+NOTIFY_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
+# No SMS in these hours (Europe/Paris); empty disables.
+SMS_QUIET_HOURS = os.environ.get("SMS_QUIET_HOURS", "20:00-08:00")
+# Regions (phonenumbers codes) whose numbers may receive SMS: France and overseas.
+SMS_ALLOWED_REGIONS = frozenset(
+    os.environ.get("SMS_ALLOWED_REGIONS", "FR,GP,MQ,GF,RE,YT,PM,BL,MF,NC,PF,WF").split(",")
+)
+# Spell SMS texts in the GSM-7 alphabet (ê -> e, ç -> c): 160 characters a segment, not 70.
+SMS_GSM7_TRANSLITERATE = env_bool("SMS_GSM7_TRANSLITERATE", True)
+SMS_SENDER = os.environ.get("SMS_SENDER", "Accueil")
+SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_AUTH_HEADER = os.environ.get("SMS_HTTP_AUTH_HEADER", "")
+SMS_HTTP_PAYLOAD = os.environ.get(
+    "SMS_HTTP_PAYLOAD",
+    '{"to": "{to}", "text": "{text}", "sender": "{sender}", "reference": "{key}"}',
+)
+SMS_HTTP_ID_FIELD = os.environ.get("SMS_HTTP_ID_FIELD", "id")
+SMS_HTTP_DEDUPLICATES = env_bool("SMS_HTTP_DEDUPLICATES", False)
+SMS_BREVO_API_KEY = os.environ.get("SMS_BREVO_API_KEY", "")
+SMS_BREVO_URL = os.environ.get("SMS_BREVO_URL", "https://api.brevo.com/v3/transactionalSMS/send")
+SMS_OVH_ENDPOINT = os.environ.get("SMS_OVH_ENDPOINT", "https://eu.api.ovh.com/1.0")
+SMS_OVH_APPLICATION_KEY = os.environ.get("SMS_OVH_APPLICATION_KEY", "")
+SMS_OVH_APPLICATION_SECRET = os.environ.get("SMS_OVH_APPLICATION_SECRET", "")
+SMS_OVH_CONSUMER_KEY = os.environ.get("SMS_OVH_CONSUMER_KEY", "")
+SMS_OVH_SERVICE_NAME = os.environ.get("SMS_OVH_SERVICE_NAME", "")
+# Waitlist: waiters offered each freed slot, how long an offer holds, the public page path.
+WAITLIST_OFFERS_PER_SLOT = int(os.environ.get("WAITLIST_OFFERS_PER_SLOT", "3"))
+WAITLIST_OFFER_TTL_MINUTES = int(os.environ.get("WAITLIST_OFFER_TTL_MINUTES", "120"))
+WAITLIST_OFFER_PATH = "/rdv/offre/{token}/"
+
 # Public holidays close opening periods; subdivision per organisation (Alsace-Moselle: "57"
 # or "6AE", overseas: "971".."976"), this is the default for new organisations.
 HOLIDAYS_DEFAULT_SUBDIVISION = os.environ.get("HOLIDAYS_DEFAULT_SUBDIVISION", "")
@@ -136,6 +193,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # httpx logs every request URL at INFO (SMS providers): kept to warnings.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 LOGIN_URL = "desk:login"

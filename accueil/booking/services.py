@@ -34,6 +34,7 @@ from accueil.booking.models import (
 )
 from accueil.directory.models import Motif, Practitioner
 from accueil.directory.services import Audience, may_book
+from accueil.notify import services as notify
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, check_identity, find_or_create_patient
 from accueil.scheduling import engine
@@ -381,7 +382,7 @@ def _record(
     previous_start: dt.datetime | None = None,
     note: str = "",
 ) -> None:
-    AppointmentEvent.objects.create(
+    event = AppointmentEvent.objects.create(
         appointment=appointment,
         kind=kind,
         at=now,
@@ -392,3 +393,5 @@ def _record(
         previous_start=previous_start,
         note=note,
     )
+    # The outbox: messages caused by this change, written in the same transaction.
+    notify.on_appointment_event(event)

@@ -40,6 +40,7 @@ from accueil.demo.spec import (
 )
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience
+from accueil.notify import services as notify
 from accueil.patients.models import Patient
 from accueil.scheduling import engine
 from accueil.scheduling.models import Absence, OpeningPeriod
@@ -109,7 +110,8 @@ class Command(BaseCommand):
                 self._reset()
         seeder = DemoSeeder(now=now, today=today, password_hash=make_password(DEMO_PASSWORD))
         for spec in ORGANISATIONS:
-            with transaction.atomic():
+            # Invented bookings: no confirmation or reminder is queued for them.
+            with transaction.atomic(), notify.suppressed():
                 seeder.seed_organisation(spec)
         with transaction.atomic():
             seeder.ensure_admin(reset)
