@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("desk/", include("accueil.desk.urls")),
     path("api/", api.urls),
+    path("telephony/", include("accueil.reception.urls")),
     # Last: the public site's /<organisation-slug>/ pages.
     path("", include("accueil.booking.urls")),
 ]

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from accueil.api.calls import router as calls_router
 from accueil.api.v1 import router as v1
 
 api = NinjaAPI(
@@ -14,6 +15,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/v1", v1)
+api.add_router("/v1", calls_router)
 
 # French messages for pydantic's error types seen on the contract's fields.
 MESSAGES = {
