@@ -14,13 +14,14 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS)
 
 banner = @printf '\n==== %s ====\n\n' '$(1)'
 
-.PHONY: help install chromium migrate demo serve lint format test test-sqlite test-postgres bench
+.PHONY: help install chromium migrate demo serve worker lint format test test-sqlite test-postgres bench
 
 help:
 	@echo 'make install        create .venv and install the project with its dev dependencies'
 	@echo 'make demo           install, migrate, load demo data, serve on http://$(ADDR)/'
 	@echo 'make serve          install, migrate, serve on http://$(ADDR)/'
 	@echo 'make migrate        apply migrations (DATABASE_URL, default SQLite var/accueil.sqlite3)'
+	@echo 'make worker         send SMS and e-mails: db_worker (django-tasks) + notify_worker'
 	@echo 'make lint / format  ruff'
 	@echo 'make test           lint, then the suite on SQLite and on a throw-away PostgreSQL'
 	@echo 'make test-sqlite / test-postgres   one database only'
@@ -68,6 +69,13 @@ demo: migrate
 serve: migrate
 	$(BIN)/python manage.py runserver $(ADDR)
 
+# The two workers of notifications (docs/decisions/0006): django-tasks' db_worker sends a
+# booking's messages right after it commits, notify_worker sends reminders and retries.
+# Ctrl-C stops both; several `make worker` may run at once.
+worker: migrate
+	$(BIN)/python manage.py db_worker --no-reload & pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT; \
+	$(BIN)/python manage.py notify_worker
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -92,4 +100,5 @@ test-postgres: install
 bench: install
 	$(call banner,Benchmarks on a throw-away PostgreSQL)
 	scripts/with-postgres.sh $(BIN)/python bench/run.py $(BENCH_ARGS)
+	scripts/with-postgres.sh $(BIN)/python bench/reminders.py
 	$(BIN)/python bench/secretariat_sim.py
