@@ -75,7 +75,8 @@ _FLAGS: dict[str, list[str]] = {
         r"\bavc\b",
         r"accident vasculaire",
         r"attaque cerebrale",
-        r"(bouche|visage|figure|levre) (de travers|tordue?|qui tombe|paralyse\w*|affaisse\w*"
+        r"(bouche|visage|figure|levre)( est| qui est| qui part| toute| tout)? (de travers|tordue?"
+        r"|qui tombe|paralyse\w*|affaisse\w*"
         r"|deforme\w*|qui pend)",
         r"(la )?(moitie|un cote) du visage",
         r"(arrive|peut) (plus|pas) (a )?parler",

@@ -126,7 +126,7 @@ def default_sheet(facts: OrganisationFacts) -> dict[str, Any]:
             "hours": facts.hours,
             "walk_in": facts.walk_in_hours
             or "Il n'y a pas de consultation sans rendez-vous : prenez rendez-vous.",
-            "address": " ; ".join(facts.addresses),
+            "address": _address_text(facts.addresses),
             "directions": access,
             "parking": parking,
             "fees": "",
@@ -139,6 +139,14 @@ def default_sheet(facts: OrganisationFacts) -> dict[str, Any]:
         "fallback": {"number": "", "on_request": True, "say": ""},
         "red_flags": [],
     }
+
+
+def _address_text(addresses: list[str]) -> str:
+    if not addresses:
+        return ""
+    if len(addresses) == 1:
+        return f"L'adresse est : {addresses[0]}."
+    return "Nous recevons à plusieurs adresses : " + " ; ".join(addresses) + "."
 
 
 # Validation ------------------------------------------------------------------------------

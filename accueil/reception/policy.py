@@ -1278,9 +1278,9 @@ class _Dialogue:
         answered = False
         missing = []
         for topic in self.task["topics"]:
-            text = self.sheet["topics"].get(topic, "")
+            text = self.sheet["topics"].get(topic, "").strip()
             if text:
-                self.say(text)
+                self.say(text if text[-1] in ".!?»" else text + ".")
                 answered = True
             else:
                 missing.append(topic)
