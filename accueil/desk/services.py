@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from accueil.booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, Status
 from accueil.desk.models import StaffMessage
 from accueil.directory.models import Membership, Organisation, Practitioner
+from accueil.notify.services import notify_practitioner
 from accueil.patients.models import Patient
 from accueil.patients.services import normalise_phone
 from accueil.scheduling import engine
@@ -281,7 +283,9 @@ def leave_message(
     urgent: bool = False,
     actor: AbstractBaseUser | None = None,
 ) -> StaffMessage:
-    """A message for the practice; every channel (desk, receptionist, operators) uses it."""
+    """A message for the practice; every channel (desk, receptionist, operators) uses it.
+
+    The practitioner it is for, if any, is told by e-mail (through the outbox)."""
     errors: dict[str, list[str]] = {}
     body = body.strip()
     if not body:
@@ -300,18 +304,25 @@ def leave_message(
         errors["patient"] = ["Patient inconnu de cet établissement."]
     if errors:
         raise ValidationError(errors)
-    return StaffMessage.objects.create(
-        organisation=organisation,
-        practitioner=practitioner,
-        patient=patient,
-        caller_name=" ".join(caller_name.split())[:200],
-        caller_phone=phone,
-        body=body,
-        urgent=urgent,
-        channel=channel,
-        created_at=now,
-        created_by=actor,
-    )
+    with transaction.atomic():
+        message = StaffMessage.objects.create(
+            organisation=organisation,
+            practitioner=practitioner,
+            patient=patient,
+            caller_name=" ".join(caller_name.split())[:200],
+            caller_phone=phone,
+            body=body,
+            urgent=urgent,
+            channel=channel,
+            created_at=now,
+            created_by=actor,
+        )
+        if practitioner is not None:
+            # An e-mail that a message waits in the desk (no content: health data stays).
+            notify_practitioner(
+                organisation, practitioner, reference=f"m{message.id}", urgent=urgent, now=now
+            )
+    return message
 
 
 def mark_message_done(

@@ -12,3 +12,8 @@ class NotifyConfig(AppConfig):
         from accueil.notify.transports import reset_transports
 
         setting_changed.connect(reset_transports, dispatch_uid="notify_reset_transports")
+
+        from accueil.notify.services import offer_opened_time
+        from accueil.scheduling.signals import time_opened
+
+        time_opened.connect(offer_opened_time, dispatch_uid="notify_offer_opened_time")

@@ -535,6 +535,11 @@ def _fits(entry: WaitlistEntry, start: dt.datetime) -> bool:
     )
 
 
+def offer_opened_time(sender, *, practitioner: Practitioner, start, end, **kwargs) -> None:
+    """Receiver of `scheduling.signals.time_opened` (an absence removed, a period added)."""
+    on_slot_freed(practitioner, start, end)
+
+
 def on_slot_freed(
     practitioner: Practitioner,
     start: dt.datetime,

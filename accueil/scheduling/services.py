@@ -21,6 +21,7 @@ from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience, motifs_open_to
 from accueil.scheduling import engine, queries
 from accueil.scheduling.models import Absence, OpeningPeriod
+from accueil.scheduling.signals import time_opened
 
 # Staff book beyond the public rules: same day without notice, and further ahead.
 STAFF_HORIZON = dt.timedelta(days=366)
@@ -416,8 +417,25 @@ def add_absence(
     return absence, conflicts
 
 
-def remove_absence(absence: Absence) -> None:
-    absence.delete()
+def remove_absence(absence: Absence, *, now: dt.datetime | None = None) -> None:
+    """Delete the absence; the time it blocked is announced as open (`time_opened`)."""
+    now = now or timezone.now()
+    start, end = absence.start, absence.end
+    if absence.weekly:
+        horizon = now + dt.timedelta(days=MAX_SEARCH_DAYS)
+        end = (
+            horizon
+            if absence.repeat_until is None
+            else min(
+                horizon, engine.wall_clock(absence.repeat_until + dt.timedelta(days=1), dt.time(0))
+            )
+        )
+        start = max(start, now)
+    with transaction.atomic():
+        practitioner = absence.practitioner
+        absence.delete()
+        if end > now:
+            time_opened.send(Absence, practitioner=practitioner, start=max(start, now), end=end)
 
 
 # Settings: opening periods and upcoming absences --------------------------------------------
@@ -495,7 +513,22 @@ def save_period(
         list(Practitioner.objects.select_for_update().filter(pk=practitioner.pk).values("id"))
         period.save()
         period.motifs.set(motifs)
+        _announce_period(practitioner, period)
     return period
+
+
+def _announce_period(practitioner: Practitioner, period: OpeningPeriod) -> None:
+    """A new or changed period may open slots between its first day and the horizon."""
+    now = timezone.now()
+    first = max(period.single_date or period.valid_from, today(now))
+    last = min(
+        period.single_date or period.valid_until or dt.date.max,
+        today(now) + dt.timedelta(days=MAX_SEARCH_DAYS),
+    )
+    if first <= last:
+        start = engine.wall_clock(first, dt.time(0))
+        end = engine.wall_clock(last + dt.timedelta(days=1), dt.time(0))
+        time_opened.send(OpeningPeriod, practitioner=practitioner, start=start, end=end)
 
 
 def delete_period(period: OpeningPeriod) -> None:
