@@ -181,10 +181,13 @@ API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", "65536"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 
 # Virtual receptionist. Bearer token of the calls API (/api/v1/calls, /api/v1/organisations);
-# empty refuses every request. Twilio's auth token signs its webhooks (X-Twilio-Signature);
+# empty refuses every request (with DEBUG, e.g. `make demo`, a demo token is the default,
+# printed by seed_demo). Twilio's auth token signs its webhooks (X-Twilio-Signature);
 # empty refuses the webhook. TWILIO_WEBHOOK_BASE_URL is the public URL Twilio calls (behind a
 # proxy the request's own URL differs from the one signed); empty: the request's URL.
-ACCUEIL_TELEPHONY_TOKEN = os.environ.get("ACCUEIL_TELEPHONY_TOKEN", "")
+ACCUEIL_TELEPHONY_TOKEN = os.environ.get(
+    "ACCUEIL_TELEPHONY_TOKEN", "demo-standardiste-2026" if DEBUG else ""
+)
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, AppointmentEvent, Channel, Status
+from accueil.demo import instructions as demo_instructions
 from accueil.demo import names
 from accueil.demo.planning import AgendaPlanner, Pick
 from accueil.demo.spec import (
@@ -149,6 +150,9 @@ class Command(BaseCommand):
         out(f"Secrétariat (agenda, salle d'attente) : {root}/desk/")
         out(f"API (documentation) : {root}/api/docs")
         out(f"Administration : {root}/admin/")
+        token = settings.ACCUEIL_TELEPHONY_TOKEN or "(vide : définissez ACCUEIL_TELEPHONY_TOKEN)"
+        out(f"Standardiste virtuelle (API des appels, jeton Bearer) : {token}")
+        out(f'  essai au terminal : python manage.py call --to "{ORGANISATIONS[0].phone}"')
 
 
 def demo_usernames() -> list[str]:
@@ -211,6 +215,7 @@ class DemoSeeder:
         else:
             actor = users.get(Membership.Role.SECRETARY) or users.get(Membership.Role.OWNER)
             stats = self._appointments(spec, practitioners, motifs, pools, actor, rng)
+        demo_instructions.install(org, self.now)
         self.report.append(self._describe(org, spec, stats))
 
     def _sites(self, org: Organisation, spec: OrganisationSpec, rng) -> dict[str, Site]:
