@@ -39,15 +39,6 @@ from accueil.reception.understanding import PROFESSIONAL_ROLES, TOPICS
 ANSWERING_MODES = ("always", "outside_hours", "overflow")
 ROUTES = ("desk", "sms", "email")
 RENEWALS = ("message", "appointment")
-TOPIC_LABELS = {
-    "hours": "horaires",
-    "walk_in": "consultations sans rendez-vous",
-    "address": "adresse",
-    "directions": "accès",
-    "parking": "stationnement",
-    "fees": "tarifs",
-    "documents": "documents à apporter",
-}
 DEFAULT_CATEGORIES = [
     {
         "key": "renouvellement",

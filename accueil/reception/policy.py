@@ -1285,7 +1285,8 @@ class _Dialogue:
             else:
                 missing.append(topic)
         if answered:
-            self.note("Information donnée : " + ", ".join(self.task["topics"]) + ".")
+            labels = [TOPIC_LABELS.get(t, t) for t in self.task["topics"]]
+            self.note("Information donnée : " + ", ".join(labels) + ".")
             self.settle("informed")
         if missing and not answered:
             self.say("Je n'ai pas cette information.")
@@ -1501,6 +1502,15 @@ class _Dialogue:
 
 
 ANYTHING_ELSE = "Puis-je faire autre chose pour vous ?"
+TOPIC_LABELS = {
+    "hours": "horaires",
+    "walk_in": "consultations sans rendez-vous",
+    "address": "adresse",
+    "directions": "accès",
+    "parking": "stationnement",
+    "fees": "tarifs",
+    "documents": "documents à apporter",
+}
 TASK_LABELS = {
     "book": "prise de rendez-vous",
     "cancel": "annulation de rendez-vous",
