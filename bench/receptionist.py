@@ -316,7 +316,7 @@ def report_http(figures: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200, help="simultaneous HTTP calls")
-    parser.add_argument("--workers", type=int, default=8, help="server worker threads")
+    parser.add_argument("--workers", type=int, default=4, help="server worker threads")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
