@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.utils import timezone
 
 from accueil.booking.models import Appointment
@@ -158,3 +160,29 @@ def test_transfer_reports_the_number(client, practice):
         "transfer_to": "+33322000099",
     }
     assert turn(client, call["id"], "allô").status_code == 409
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=json_values, text=st.text(max_size=300))
+def test_fuzzed_bodies_and_utterances_never_give_a_500(client, practice, body, text):
+    encoded = json.dumps(body)
+    assert post(client, "/api/v1/calls", encoded).status_code in {201, 422}
+    call = start(client)
+    assert post(client, f"/api/v1/calls/{call['id']}/turns", encoded).status_code in {200, 422}
+    answer = turn(client, call["id"], text)
+    assert answer.status_code in {200, 409, 422}
+    if answer.status_code == 200:
+        assert answer.json()["say"].strip()
