@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from django.utils import timezone
 
 from accueil.booking.models import Appointment
 from accueil.desk.models import StaffMessage
