@@ -367,12 +367,15 @@ class _Dialogue:
             self.end("informed")
             return self.reply()
         thanks = re.fullmatch(
-            r"(non )?(merci|merci bien|merci beaucoup|ok merci|parfait merci|tres bien merci"
-            r"|super merci|c est bon|c est parfait)( .*)?",
-            u.folded,
+            r"((ah|oh|bon|ok|d accord|tres bien|bien|non|oui|parfait|super|alors) )*"
+            r"(merci|c est bon|c est parfait|ca ira)"
+            r"( (bien|beaucoup|a vous|bonne journee|ca ira|c est tout|c est bon|pour tout))*",
+            nlu.without_fillers(u.folded),
         )
+        stage = self.state["stage"]
         if u.intents == [nlu.GOODBYE] or (
-            self.state["stage"] == "anything_else" and not u.intents and (u.yes is False or thanks)
+            not u.intents
+            and ((stage == "anything_else" and u.yes is False) or (stage in IDLE and thanks))
         ):
             return self.goodbye()
         if (
@@ -658,6 +661,9 @@ class _Dialogue:
 
     def stage_id_name(self, u: nlu.Understanding) -> None:
         if self.switch_if_new_request(u):
+            return
+        if u.intents and not u.birth_date:  # "je voudrais un rendez-vous" is not a name
+            self.say("D'accord. Pour cela, j'ai besoin du nom de famille, s'il vous plaît.")
             return
         name = nlu.spoken_name(u.folded)
         if not name:
@@ -1502,6 +1508,7 @@ class _Dialogue:
 
 
 ANYTHING_ELSE = "Puis-je faire autre chose pour vous ?"
+IDLE = {"root", "anything_else"}  # no question pending: "merci" ends the call
 TOPIC_LABELS = {
     "hours": "horaires",
     "walk_in": "consultations sans rendez-vous",

@@ -280,6 +280,9 @@ _TOPIC_PATTERNS: dict[str, list[str]] = {
         r"\bouvert\w*\b",
         r"\bferme\w*\b",
         r"\bjusqu a quelle heure",
+        r"\b(travaille|consulte|recoit|est la|est present\w*|sera la|exerce)\b.{0,30}"
+        r"\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|matin|apres midi|soir|jours?)\b",
+        r"\bquels? jours?\b",
         r"\ba partir de quelle heure",
     ],
     "address": [
@@ -353,6 +356,12 @@ def intents(folded: str) -> list[str]:
     return list(intent_positions(folded))
 
 
+SYMPTOMS = re.compile(
+    r"\b(fievre|mal (a|au|aux) |douleur|tousse|toux|rhume|grippe|angine|otite|gastro|vomi\w*"
+    r"|diarrhee|malade|eruption|boutons|plaque\w*|gorge|migraine|vertige\w*|infection"
+    r"|brulure\w* (urinaire|en urinant)|cystite|entorse|tordu la cheville|bless\w*"
+    r"|fatigue\w*|insomnie|anxiete|stress|depression|allergie\w*|eczema|conjonctivite)\b"
+)
 EXPLICIT_BOOKING = re.compile(
     r"\b(prendre|avoir|voudrais|veux|voulais|souhaite|souhaiterais|besoin d|un|pour) "
     r"(un |une )?(rendez vous|rdv|consultation|creneau|place)"
@@ -403,6 +412,9 @@ def intent_positions(folded: str) -> dict[str, int]:
         found.pop(SPEAK_DOCTOR, None)
     if WRONG_NUMBER in found:
         return {WRONG_NUMBER: found[WRONG_NUMBER]}
+    # Symptoms alone ("ma fille a de la fièvre depuis hier"): the caller wants to be seen.
+    if not found and (symptom := SYMPTOMS.search(text)):
+        found[BOOK] = symptom.start()
     if MESSAGE in found and (PRESCRIPTION in found or RESULTS in found):
         del found[MESSAGE]
     if MESSAGE in found and SPEAK_DOCTOR in found:
