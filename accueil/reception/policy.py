@@ -453,6 +453,12 @@ class _Dialogue:
     # Requests -----------------------------------------------------------------------------
 
     def stage_root(self, u: nlu.Understanding) -> None:
+        if not u.intents and u.category and u.category != "autre":
+            # "il me faut un arrêt de travail": a message category of the sheet.
+            u.intents = [nlu.MESSAGE]
+        elif not u.intents and u.when and not u.when.is_empty():
+            # "c'est possible de venir ce soir après le travail": a time means a booking.
+            u.intents = [nlu.BOOK]
         if not u.intents:
             if u.yes is True and self.state["stage"] == "anything_else":
                 self.say("Je vous écoute.")

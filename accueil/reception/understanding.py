@@ -194,6 +194,9 @@ _INTENT_PATTERNS: dict[str, list[str]] = {
         r"\b(est ce que )?j ai (bien )?(un|toujours un) (rendez vous|rdv)\b",
         r"\bmon rendez vous (c est|est) (bien )?(quel jour|quand|a quelle heure)",
         r"\bquel jour (est|c est) mon",
+        r"\bmon (rendez vous|rdv)\b.{0,30}\b(tient|est maintenu|toujours|est confirme|est bien"
+        r" (prevu|note|enregistre))",
+        r"\b(savoir|verifier|confirmer) si (mon|le|son) (rendez vous|rdv)",
     ],
     RESULTS: [
         r"\bresultat\w*",
@@ -231,6 +234,9 @@ _INTENT_PATTERNS: dict[str, list[str]] = {
         r"\bme rappeler\b",
         r"\bpasser un message",
         r"\bprevenir (le|la) (docteur|medecin)",
+        r"\b(docteur|medecin) (passe|vienne|se deplace|puisse passer|pourrait passer)",
+        r"\bvisites? a domicile",
+        r"\b(passer|venir) (a la maison|chez (moi|lui|elle|nous))",
     ],
     INFO: [],  # from topics below
     BOOK: [
@@ -244,7 +250,6 @@ _INTENT_PATTERNS: dict[str, list[str]] = {
         r"\bdisponibilit\w*",
         r"\bpasser (voir|au cabinet)",
         r"\bvenir (voir|consulter)",
-        r"\bvisite\b",
         r"\bprendre (un )?(rdv|rendez)",
         r"\ben prendre un (autre|nouveau)",
         r"\bun (autre|nouveau) (rendez vous|rdv)",
@@ -356,6 +361,10 @@ def intents(folded: str) -> list[str]:
     return list(intent_positions(folded))
 
 
+HOME_VISIT = re.compile(
+    r"\b(docteur|medecin) (passe|vienne|se deplace|puisse passer|pourrait passer)|a domicile"
+    r"|a la maison|chez (moi|lui|elle|nous)"
+)
 SYMPTOMS = re.compile(
     r"\b(fievre|mal (a|au|aux) |douleur|tousse|toux|rhume|grippe|angine|otite|gastro|vomi\w*"
     r"|diarrhee|malade|eruption|boutons|plaque\w*|gorge|migraine|vertige\w*|infection"
@@ -415,6 +424,9 @@ def intent_positions(folded: str) -> dict[str, int]:
     # Symptoms alone ("ma fille a de la fièvre depuis hier"): the caller wants to be seen.
     if not found and (symptom := SYMPTOMS.search(text)):
         found[BOOK] = symptom.start()
+    if MESSAGE in found and BOOK in found and HOME_VISIT.search(text):
+        if not EXPLICIT_BOOKING.search(text):
+            del found[BOOK]
     if MESSAGE in found and (PRESCRIPTION in found or RESULTS in found):
         del found[MESSAGE]
     if MESSAGE in found and SPEAK_DOCTOR in found:
