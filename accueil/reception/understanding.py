@@ -424,9 +424,13 @@ def intent_positions(folded: str) -> dict[str, int]:
     # Symptoms alone ("ma fille a de la fièvre depuis hier"): the caller wants to be seen.
     if not found and (symptom := SYMPTOMS.search(text)):
         found[BOOK] = symptom.start()
-    if MESSAGE in found and BOOK in found and HOME_VISIT.search(text):
-        if not EXPLICIT_BOOKING.search(text):
-            del found[BOOK]
+    if (
+        MESSAGE in found
+        and BOOK in found
+        and HOME_VISIT.search(text)
+        and not EXPLICIT_BOOKING.search(text)
+    ):
+        del found[BOOK]
     if MESSAGE in found and (PRESCRIPTION in found or RESULTS in found):
         del found[MESSAGE]
     if MESSAGE in found and SPEAK_DOCTOR in found:
