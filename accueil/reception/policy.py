@@ -166,6 +166,15 @@ class Agenda(Protocol):
     ) -> None: ...
 
 
+class Understander(Protocol):
+    """Turns an utterance into an `Understanding`. The rules of `understanding.understand`
+    are the default and what the tests use; another backend (a language model, say) may be
+    plugged in for understanding only: red flags are always checked by `emergency` first,
+    and every decision stays in this module."""
+
+    def __call__(self, text: str, now: dt.datetime, lexicon: nlu.Lexicon) -> nlu.Understanding: ...
+
+
 @dataclass
 class Context:
     sheet: dict[str, Any]
@@ -173,6 +182,7 @@ class Context:
     now: dt.datetime
     caller: str = ""  # E.164 caller ID, "" when hidden
     organisation_name: str = ""
+    understand: Understander = nlu.understand
 
     def practitioner(self, pid: int | None) -> Practitioner | None:
         return next((p for p in self.agenda.practitioners if p.id == pid), None)
@@ -356,7 +366,7 @@ class _Dialogue:
             return self.emergency(flag, text)
         if not text:
             return self.silence()
-        self.u = nlu.understand(text, self.ctx.now, lexicon(self.ctx))
+        self.u = self.ctx.understand(text, self.ctx.now, lexicon(self.ctx))
         u = self.u
         if nlu.WRONG_NUMBER in u.intents:
             self.say(

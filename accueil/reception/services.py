@@ -528,6 +528,8 @@ def start_call(
 def take_turn(call_id: uuid.UUID | str, text: str, *, now: dt.datetime | None = None) -> TurnResult:
     """One caller utterance on an open call, serialised with the call's other turns."""
     started = time.perf_counter()
+    # Speech recognisers may send anything: no control characters (PostgreSQL refuses NUL).
+    text = "".join(ch if ch.isprintable() else " " for ch in (text or ""))[:2000]
     failed = False
     with transaction.atomic():
         call = (

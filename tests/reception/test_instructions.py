@@ -136,3 +136,10 @@ def test_organisations_are_found_by_any_form_of_their_numbers(practice):
         assert services.resolve_organisation(number) == org
     assert services.resolve_organisation("+33322000002") is None
     assert services.resolve_organisation("pas un numéro") is None
+
+
+def test_control_characters_from_a_recogniser_are_dropped(practice):
+    call = services.start_call(to="+33322000000", now=NOW).call
+    answer = services.take_turn(call.id, "quels sont vos\x00 horaires\x07", now=NOW)
+    assert "rendez-vous ont lieu" in answer.say
+    assert call.turns.get(index=1).caller_text == "quels sont vos  horaires "

@@ -128,3 +128,18 @@ def test_ask_who_when_no_doctor_is_there():
     _, replies = play(["je voudrais un rendez-vous", "le kiné"], "+33612345678", agenda)
     assert "Quel professionnel" in replies[1].say
     assert "nom de famille" in replies[2].say
+
+
+def test_understanding_is_pluggable_but_red_flags_are_not():
+    from accueil.reception import understanding as nlu
+
+    def backend(text, now, lexicon):
+        understood = nlu.understand("quels sont vos horaires", now, lexicon)
+        understood.text = text
+        return understood
+
+    ctx = policy.Context(SHEET, FakeAgenda(), NOW, "", "Cabinet", understand=backend)
+    state = policy.greet(ctx).state
+    assert "du lundi au vendredi" in policy.respond(state, "blabla", ctx).say
+    reply = policy.respond(state, "il a perdu connaissance", ctx)
+    assert reply.outcome == "emergency"
