@@ -603,13 +603,26 @@ class _Dialogue:
 
     # Escalation ---------------------------------------------------------------------------
 
-    def transfer(self, number: str, reason: str) -> None:
+    def transfer(self, number: str, reason: str, *, written: bool = True) -> None:
+        """Hand the call over; unless a listed professional is put through, the summary
+        also lands in the practice's inbox, so whoever picks up has it written down."""
         self.transfer_to = number
         self.note(f"Transféré vers {number} : {reason}")
         self.settle("transferred")
         self.state["status"] = "transferred"
         self.state["stage"] = "transferred"
         self.state["transfer_to"] = number
+        if written:
+            caller = self.state.get("caller") or {}
+            self.ctx.agenda.leave_message(
+                body="Appel transféré par la standardiste virtuelle.\n" + summary(self.state),
+                urgent=False,
+                practitioner_id=None,
+                patient_id=caller.get("id"),
+                caller_name=_display_name(caller) if caller else "",
+                caller_phone=self.ctx.caller,
+                now=self.ctx.now,
+            )
 
     def escalate(self, reason: str) -> None:
         """A human with the summary, or a message when nobody can take the call."""
@@ -1501,7 +1514,11 @@ class _Dialogue:
         if entry:
             self.say(f"Je vous mets en relation : {entry['label']}. Ne quittez pas.")
             self.note(f"Professionnel ({self.task.get('role') or 'numéro connu'}) mis en relation.")
-            self.transfer(entry["number"], f"professionnel mis en relation ({entry['label']}).")
+            self.transfer(
+                entry["number"],
+                f"professionnel mis en relation ({entry['label']}).",
+                written=False,
+            )
             self.state["put_through"] = True
             return
         self.say("Je ne peux pas vous passer le praticien, mais je lui transmets votre message.")
