@@ -97,6 +97,9 @@ def check_slot_free(
     """
     if timezone.is_naive(start):
         raise ValidationError({"start": ["L'horaire doit indiquer son fuseau (ex. +01:00)."]})
+    # In UTC: Python never finds a Paris instant of the repeated fall-back hour (fold=1)
+    # equal to one in another zone, and the engine's slots are in UTC.
+    start = start.astimezone(dt.UTC)
     rules = motif_rules(motif, audience)
     if start < now + rules.min_notice:
         raise ValidationError({"start": ["Cet horaire est passé ou trop proche."]})

@@ -329,3 +329,15 @@ def test_booking_on_a_dst_day_gives_the_right_offset():
     day = dt.date(2027, 3, 30)  # Tuesday after the spring change (Monday is Easter Monday)
     appointment = book(p, m, wall_clock(day, dt.time(9)))
     assert appointment.start.astimezone(PARIS).isoformat() == "2027-03-30T09:00:00+02:00"
+
+
+def test_a_slot_in_the_repeated_fall_back_hour_can_be_booked_as_paris_time():
+    org, p, m = factories.agenda()
+    sunday = dt.date(2027, 10, 31)  # 03:00 CEST becomes 02:00 CET
+    period = p.opening_periods.get()
+    period.weekdays, period.start_time, period.end_time = "6", dt.time(1), dt.time(4)
+    period.save()
+    second_pass = dt.datetime(2027, 10, 31, 2, 20, tzinfo=PARIS, fold=1)
+    appointment = book(p, m, second_pass, audience=Audience.STAFF)
+    assert appointment.start.isoformat() == "2027-10-31T01:20:00+00:00"
+    assert appointment.start.astimezone(PARIS).utcoffset() == dt.timedelta(hours=1)
