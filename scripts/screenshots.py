@@ -1,4 +1,4 @@
-"""Screenshots of the public site's main pages, for the README and design reviews.
+"""Screenshots of the public site's and the desk's main pages, for the README and design reviews.
 
 Runs against a server with the demonstration data (`make demo`, or any URL given), books one
 appointment on it through the real form, and saves PNGs into docs/screenshots/:
@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PRACTICE = "msp-deux-vallees"
+DESK_LOGIN, DESK_PASSWORD = "accueil.deuxvallees", "demo-accueil-2026"  # seed_demo
 
 
 def shoot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
@@ -109,6 +110,21 @@ def main() -> int:
         shoot(mobile, out, "08-telephone-semaine", full_page=False)
         mobile.locator("a.slot").first.click()
         shoot(mobile, out, "09-telephone-formulaire", full_page=False)
+
+        desk = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+        page = desk.new_page()
+        page.goto(f"{base}/desk/")
+        page.get_by_label("Identifiant").fill(DESK_LOGIN)
+        page.get_by_label("Mot de passe").fill(DESK_PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.locator(".agenda").wait_for()
+        shoot(page, out, "10-desk-agenda")
+        page.goto(f"{base}/desk/{PRACTICE}/agenda/?vue=semaine")
+        shoot(page, out, "11-desk-semaine")
+        page.goto(f"{base}/desk/{PRACTICE}/salle-attente/")
+        shoot(page, out, "12-desk-salle-attente")
+        page.locator("table a").first.click()
+        shoot(page, out, "13-desk-rendez-vous")
         browser.close()
     return 0
 
