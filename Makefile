@@ -102,3 +102,4 @@ bench: install
 	scripts/with-postgres.sh $(BIN)/python bench/run.py $(BENCH_ARGS)
 	scripts/with-postgres.sh $(BIN)/python bench/reminders.py
 	$(BIN)/python bench/secretariat_sim.py
+	scripts/with-postgres.sh $(BIN)/python bench/receptionist.py
