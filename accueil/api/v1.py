@@ -21,6 +21,7 @@ from accueil.booking.models import Appointment, Channel
 from accueil.directory.models import Motif, Practitioner
 from accueil.directory.services import Audience, motifs_open_to
 from accueil.patients.services import PatientIdentity
+from accueil.scheduling import search
 from accueil.scheduling import services as scheduling
 
 router = Router()
@@ -259,7 +260,7 @@ def first_available(
     city: Text = Query("", max_length=100),
     limit: int = Query(10, ge=1, le=50),
 ):
-    found = scheduling.first_available(
+    found = search.first_available(
         profession=profession,
         motif_name=motif,
         organisation_id=organisation,

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accueil.booking.models import ACTIVE_STATUSES, Appointment
 from accueil.directory.models import Motif, Organisation, Practitioner, Site
-from accueil.directory.services import Audience, motifs_open_to
+from accueil.directory.services import Audience
 from accueil.scheduling import engine, queries
 from accueil.scheduling.models import Absence, OpeningPeriod
 from accueil.scheduling.signals import time_opened
@@ -127,84 +127,6 @@ def available_slots(
         practitioner.id
     ]
     return _slots(agenda, motif_rules(motif, audience), now or timezone.now(), first, last, limit)
-
-
-def first_available(
-    *,
-    profession: str = "",
-    motif_name: str = "",
-    organisation_id: int | None = None,
-    postcode_prefix: str = "",
-    city: str = "",
-    audience: Audience = Audience.PUBLIC,
-    now: dt.datetime | None = None,
-    limit: int = 10,
-) -> list[FoundSlot]:
-    """The earliest free slot of each matching practitioner, earliest first, `limit` of them.
-
-    Windows of days grow (1, 2, 4, 8... days) and only practitioners still without a slot
-    are searched in the next window: once `limit` practitioners have a slot, any other's
-    first slot is later, so the search stops without computing months for everyone.
-    """
-    now = now or timezone.now()
-    candidates = _first_available_candidates(
-        profession, motif_name, organisation_id, postcode_prefix, city, audience
-    )
-    found: list[FoundSlot] = []
-    first = today(now)
-    horizon_end = first + dt.timedelta(days=MAX_SEARCH_DAYS)
-    span = 1
-    while candidates and first <= horizon_end and len(found) < limit:
-        last = min(first + dt.timedelta(days=span - 1), horizon_end)
-        agendas = load_agendas({p.id: p for p, _ in candidates}.values(), first, last)
-        still_searching = []
-        in_window = []
-        for practitioner, motif in candidates:
-            rules = motif_rules(motif, audience)
-            slots = _slots(agendas[practitioner.id], rules, now, first, last, 1)
-            if slots:
-                in_window.append(FoundSlot(practitioner, motif, slots[0]))
-            else:
-                still_searching.append((practitioner, motif))
-        found.extend(sorted(in_window, key=lambda f: (f.slot.start, f.practitioner.id)))
-        candidates = still_searching
-        first = last + dt.timedelta(days=1)
-        span *= 2
-    return found[:limit]
-
-
-def _first_available_candidates(
-    profession: str,
-    motif_name: str,
-    organisation_id: int | None,
-    postcode_prefix: str,
-    city: str,
-    audience: Audience,
-) -> list[tuple[Practitioner, Motif]]:
-    motifs = Motif.objects.filter(motifs_open_to(audience))
-    if motif_name:
-        motifs = motifs.filter(name__icontains=motif_name)
-    practitioners = Practitioner.objects.filter(active=True).select_related("organisation")
-    if profession:
-        practitioners = practitioners.filter(profession__iexact=profession)
-    if organisation_id is not None:
-        practitioners = practitioners.filter(organisation_id=organisation_id)
-    if postcode_prefix:
-        practitioners = practitioners.filter(sites__postcode__startswith=postcode_prefix)
-    if city:
-        practitioners = practitioners.filter(sites__city__iexact=city)
-    by_id = {p.id: p for p in practitioners.distinct()}
-    pairs = Motif.practitioners.through.objects.filter(
-        practitioner_id__in=by_id, motif__in=motifs
-    ).values_list("practitioner_id", "motif_id")
-    motif_by_id = motifs.in_bulk({m for _, m in pairs})
-    # One motif per practitioner: the shortest matching one, the usual consultation.
-    chosen: dict[int, Motif] = {}
-    for pid, mid in pairs:
-        motif = motif_by_id[mid]
-        if pid not in chosen or (motif.duration, motif.id) < (chosen[pid].duration, chosen[pid].id):
-            chosen[pid] = motif
-    return [(by_id[pid], motif) for pid, motif in sorted(chosen.items())]
 
 
 def _slots(

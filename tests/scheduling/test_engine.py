@@ -18,6 +18,7 @@ from accueil.scheduling.engine import (
     MotifRules,
     Period,
     Slot,
+    first_grid_start,
     free_slots,
     wall_clock,
 )
@@ -990,3 +991,59 @@ def test_no_valid_grid_start_is_dropped(case):
     found = [(s.start, s.site_id) for s in free_slots(**case)]
     assert found == sorted(expected)
     assert all(s.remaining == rules.capacity for s in free_slots(**case))
+
+
+# --- first_grid_start: the lower bound `first_available` ranks practitioners by -----------
+
+
+def without_agenda(case: dict) -> dict:
+    """The scenario's grid alone: no booking, no absence."""
+    return {k: v for k, v in case.items() if k not in ("absences", "booked")}
+
+
+@PROPERTY
+@given(scenarios())
+def test_first_grid_start_is_the_first_slot_of_an_empty_agenda(case):
+    empty = without_agenda(case)
+    slots = free_slots(**empty, limit=1)
+    assert first_grid_start(**empty) == (slots[0].start if slots else None)
+
+
+@settings(PROPERTY, max_examples=150)
+@given(scenarios(dst=True))
+def test_first_grid_start_is_the_first_slot_of_an_empty_agenda_around_dst_changes(case):
+    empty = without_agenda(case)
+    slots = free_slots(**empty, limit=1)
+    assert first_grid_start(**empty) == (slots[0].start if slots else None)
+
+
+@PROPERTY
+@given(scenarios())
+def test_first_grid_start_is_never_after_the_first_free_slot(case):
+    slots = free_slots(**case, limit=1)
+    bound = first_grid_start(**without_agenda(case))
+    if slots:
+        assert bound is not None and bound <= slots[0].start
+
+
+def test_first_grid_start_steps_to_the_first_grid_start_after_the_notice():
+    now = paris(MONDAY, 9, 50)  # + 30 min notice: 10:20, between 10:00 and 10:30
+    bound = first_grid_start(
+        motif=motif(), periods=[opening("09:00", "12:00")], now=now, first=MONDAY, last=MONDAY
+    )
+    assert bound == paris(MONDAY, 10, 30)
+
+
+def test_first_grid_start_skips_closed_days_and_full_periods():
+    now = paris(MONDAY, 11, 45)  # the Monday morning is over once the notice is counted
+    tuesday = MONDAY + days(1)
+    periods = [opening("09:00", "12:00", weekdays=(0, 1, 2))]
+    bound = first_grid_start(
+        motif=motif(),
+        periods=periods,
+        closed_days=[tuesday],
+        now=now,
+        first=MONDAY,
+        last=MONDAY + days(6),
+    )
+    assert bound == paris(MONDAY + days(2), 9)
