@@ -333,7 +333,7 @@ def test_booking_on_a_dst_day_gives_the_right_offset():
 
 def test_a_slot_in_the_repeated_fall_back_hour_can_be_booked_as_paris_time():
     org, p, m = factories.agenda()
-    sunday = dt.date(2027, 10, 31)  # 03:00 CEST becomes 02:00 CET
+    # Sunday 31 October 2027: 03:00 CEST becomes 02:00 CET, 02:00-03:00 happens twice.
     period = p.opening_periods.get()
     period.weekdays, period.start_time, period.end_time = "6", dt.time(1), dt.time(4)
     period.save()
