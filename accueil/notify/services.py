@@ -307,8 +307,14 @@ def on_appointment_event(event: AppointmentEvent) -> None:
         return
     appointment = event.appointment
     now = event.at
-    prefs = settings_for(appointment.organisation_id)
-    site = Site.objects.select_related("organisation").get(pk=appointment.site_id)
+    # The place, its organisation and the organisation's settings in one query.
+    site = Site.objects.select_related("organisation__notification_settings").get(
+        pk=appointment.site_id
+    )
+    try:
+        prefs = site.organisation.notification_settings
+    except NotificationSettings.DoesNotExist:
+        prefs = NotificationSettings(organisation_id=appointment.organisation_id)
     patient = appointment.patient
     values = appointment_values(appointment, site, site.organisation, patient)
     drafts: list[Draft] = []
