@@ -3,6 +3,15 @@ from django.urls import include, path
 
 from accueil.api.api import api
 
+
+def superusers_only(request) -> bool:
+    """Practices run everything from the desk; the Django admin is for superusers only,
+    whatever `is_staff` or permissions a user was given."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = superusers_only
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("desk/", include("accueil.desk.urls")),

@@ -76,3 +76,14 @@ def test_negative_control_deferred_transactions_fail_or_lose_writes(tmp_path, dj
         count, errors = race_read_modify_write(tmp_path, None)
     assert errors or count < WRITERS
     assert all("locked" in e for e in errors)
+
+
+def test_the_django_admin_is_for_superusers_only(client, practice, django_user_model):
+    staff = practice["owner"]
+    staff.is_staff = True  # even a staff flag and every permission are not enough
+    staff.save()
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 302  # to the admin's login page
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "x-pass-123")
+    client.force_login(root)
+    assert client.get("/admin/").status_code == 200
