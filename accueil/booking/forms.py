@@ -151,3 +151,56 @@ class CancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Elle aide le cabinet à proposer ce créneau à un autre patient."),
     )
+
+
+class WaitlistForm(forms.Form):
+    """A patient waiting for a slot of a motif to free up."""
+
+    first_name = BookingForm.base_fields["first_name"]
+    last_name = BookingForm.base_fields["last_name"]
+    birth_date = BookingForm.base_fields["birth_date"]
+    phone = BookingForm.base_fields["phone"]
+    email = BookingForm.base_fields["email"]
+    earliest = forms.DateField(
+        label=_("À partir du (facultatif)"),
+        required=False,
+        input_formats=BIRTH_DATE_FORMATS,
+        widget=_birth_date_input("off"),
+        error_messages=BIRTH_DATE_ERRORS,
+    )
+    latest = forms.DateField(
+        label=_("Jusqu'au (facultatif)"),
+        required=False,
+        input_formats=BIRTH_DATE_FORMATS,
+        widget=_birth_date_input("off"),
+        error_messages=BIRTH_DATE_ERRORS,
+    )
+    times_of_day = forms.MultipleChoiceField(
+        label=_("Moments qui vous conviennent (aucun coché : tous)"),
+        required=False,
+        choices=[
+            ("morning", _("Matin")),
+            ("afternoon", _("Après-midi")),
+            ("evening", _("Soir, après 17 h")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": _("Votre accord est nécessaire pour être prévenu.")},
+    )
+
+    def identity(self) -> PatientIdentity:
+        data = self.cleaned_data
+        return PatientIdentity(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            birth_date=data["birth_date"],
+            phone=data["phone"],
+            email=data["email"],
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -3,7 +3,7 @@ included last in the root URLconf: fixed prefixes (admin/, desk/, api/, rdv/) wi
 
 from django.urls import path
 
-from accueil.booking import views
+from accueil.booking import views, waitlist_views
 
 app_name = "booking"
 
@@ -17,6 +17,13 @@ urlpatterns = [
         "rdv/<uuid:public_id>/<str:token>/deplacer/confirmer/",
         views.move_confirm,
         name="move_confirm",
+    ),
+    path("rdv/offre/<str:token>/", waitlist_views.offer, name="waitlist_offer"),
+    path("liste-attente/<str:token>/quitter/", waitlist_views.leave, name="waitlist_leave"),
+    path(
+        "<slug:org_slug>/rendez-vous/<int:practitioner_id>/<int:motif_id>/liste-attente/",
+        waitlist_views.join,
+        name="waitlist_join",
     ),
     path("<slug:org_slug>/", views.practice, name="practice"),
     path(
