@@ -124,3 +124,20 @@ def test_unknown_and_expired_offers(client, cabinet, monkeypatch):
     response = client.post(reverse("booking:waitlist_offer", args=[offer.token]))
     assert response.status_code == 409
     assert Appointment.objects.filter(status=Status.BOOKED).count() == 0
+
+
+def test_the_manage_page_offers_the_waitlist(client, cabinet):
+    org, p, m = cabinet
+    appointment = booking.book(
+        practitioner=p,
+        motif=m,
+        start=wall_clock(MONDAY + dt.timedelta(days=7), dt.time(10)),
+        patient=factories.patient(org),
+        channel=Channel.WEB,
+        audience=Audience.PUBLIC,
+        now=NOW,
+    )
+    page = client.get(
+        reverse("booking:manage", args=[appointment.public_id, appointment.manage_token])
+    )
+    assert join_url(org, p, m) in page.content.decode()
