@@ -6,7 +6,7 @@ Endpoints are thin: they parse, call services and shape the answer.
 import datetime as dt
 import hmac
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
@@ -20,6 +20,8 @@ from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel
 from accueil.directory.models import Motif, Practitioner
 from accueil.directory.services import Audience, motifs_open_to
+from accueil.notify import services as waitlist
+from accueil.notify.models import WaitlistEntry
 from accueil.patients.services import PatientIdentity
 from accueil.scheduling import search
 from accueil.scheduling import services as scheduling
@@ -371,6 +373,58 @@ def move_appointment(request: HttpRequest, appointment_id: str, payload: MoveIn)
         return 200, appointment_out(appointment)
 
     return idempotency.respond(request, handler)
+
+
+class WaitlistIn(Schema):
+    motif: int
+    practitioner: int | None = None
+    patient: PatientIn
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
+    times_of_day: list[Literal["morning", "afternoon", "evening"]] = Field(
+        default_factory=list, max_length=3
+    )
+
+
+class WaitlistJoined(Schema):
+    token: str
+    motif: int
+    practitioner: int | None
+
+
+@router.post("/waitlist", response={201: WaitlistJoined, 422: FieldErrors})
+def join_waitlist(request: HttpRequest, payload: WaitlistIn):
+    """Be told (SMS, e-mail) when a matching slot frees up; the token lets one leave."""
+    motif = Motif.objects.filter(PUBLIC_MOTIFS, pk=payload.motif).first()
+    if motif is None:
+        return Status(422, {"errors": {"motif": ["Motif inconnu."]}})
+    practitioner = None
+    if payload.practitioner is not None:
+        practitioner = Practitioner.objects.filter(pk=payload.practitioner).first()
+        if practitioner is None:
+            return Status(422, {"errors": {"practitioner": ["Praticien inconnu."]}})
+    try:
+        entry = waitlist.join_waitlist(
+            motif=motif,
+            identity=PatientIdentity(**payload.patient.dict()),
+            practitioner=practitioner,
+            earliest=payload.earliest,
+            latest=payload.latest,
+            times_of_day=payload.times_of_day,
+        )
+    except ValidationError as exc:
+        return Status(422, {"errors": _prefixed(exc.message_dict)})
+    return Status(
+        201, {"token": entry.token, "motif": motif.id, "practitioner": entry.practitioner_id}
+    )
+
+
+@router.delete("/waitlist/{token}", response={204: None, 404: Error})
+def leave_waitlist(request: HttpRequest, token: str):
+    if not WaitlistEntry.objects.filter(token=token, active=True).exists():
+        return Status(404, NOT_FOUND)
+    waitlist.leave_waitlist(token)
+    return Status(204, None)
 
 
 def _by_token(appointment_id: str, token: str) -> Appointment | None:
