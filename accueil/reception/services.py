@@ -31,7 +31,7 @@ from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience, motifs_open_to
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, normalise_phone
-from accueil.reception import instructions, policy
+from accueil.reception import instructions, policy, signals
 from accueil.reception.models import Call, InstructionSheet, Turn
 from accueil.reception.speech import say_time
 from accueil.scheduling import engine
@@ -584,6 +584,8 @@ def _save_turn(call, reply, sheet, text, now, started) -> None:
         at=now,
         duration_ms=int((time.perf_counter() - started) * 1000),
     )
+    if call.status == Call.Status.TRANSFERRED and not call.state.get("put_through"):
+        signals.handed_over.send_robust(sender=Call, call=call, now=now)
 
 
 def _failure(call_id, text: str, now: dt.datetime, started: float) -> TurnResult:
@@ -613,10 +615,13 @@ def _failure(call_id, text: str, now: dt.datetime, started: float) -> TurnResult
 
 
 def hang_up(call_id: uuid.UUID | str, *, now: dt.datetime | None = None) -> Call | None:
-    """The caller hung up: an open call ends (abandoned when nothing was settled)."""
+    """The caller hung up: an open call ends (abandoned when nothing was settled); after a
+    hand-over, the listeners (the secretariat's queue) are told."""
     now = now or timezone.now()
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(pk=call_id).first()
+        if call is not None and call.status == Call.Status.TRANSFERRED:
+            signals.caller_hung_up.send_robust(sender=Call, call=call, now=now)
         if call is None or call.status != Call.Status.OPEN:
             return call
         call.status = Call.Status.ENDED
