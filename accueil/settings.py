@@ -3,6 +3,7 @@
 Every variable is listed in `.env.example`.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -42,11 +43,14 @@ INSTALLED_APPS = [
     "accueil.secretariat",
     "accueil.notify",
     "accueil.reception",
+    "accueil.audit",
+    "accueil.privacy",
     "accueil.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accueil.audit.middleware.RequestContext",
     "accueil.api.middleware.ApiBodySizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -205,3 +209,17 @@ LOGIN_REDIRECT_URL = "desk:home"
 # Staff sessions end after an hour without activity (each request renews them).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", "3600"))
 SESSION_SAVE_EVERY_REQUEST = True
+
+# Audit log and retention (docs/security.md). Client addresses come from REMOTE_ADDR; behind
+# a reverse proxy, list its addresses or networks here so X-Forwarded-For is read from it
+# (never otherwise: any client can send that header).
+TRUSTED_PROXIES = [
+    ipaddress.ip_network(p.strip(), strict=False)
+    for p in os.environ.get("TRUSTED_PROXIES", "").split(",")
+    if p.strip()
+]
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+# Appointments (with their messages, staff messages, waitlist entries, patients left with
+# nothing) and calls are anonymised this many days after the day they took place.
+RETENTION_APPOINTMENT_DAYS = int(os.environ.get("RETENTION_APPOINTMENT_DAYS", "730"))
+RETENTION_CALL_DAYS = int(os.environ.get("RETENTION_CALL_DAYS", "730"))

@@ -16,6 +16,8 @@ from pydantic import AfterValidator, AwareDatetime
 from pydantic_core import PydanticCustomError
 
 from accueil.api import idempotency
+from accueil.audit import services as audit
+from accueil.audit.models import ObjectType
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel
 from accueil.directory.models import Motif, Practitioner
@@ -328,6 +330,14 @@ def get_appointment(request: HttpRequest, appointment_id: str, token: str = ""):
     appointment = _by_token(appointment_id, token)
     if appointment is None:
         return Status(404, NOT_FOUND)
+    audit.record_read(
+        request,
+        organisation_id=appointment.organisation_id,
+        object_type=ObjectType.APPOINTMENT,
+        object_id=appointment.public_id,
+        channel=Channel.API,
+        summary="Lecture par l'API (jeton de gestion)",
+    )
     return appointment_out(appointment)
 
 

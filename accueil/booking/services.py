@@ -24,6 +24,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accueil.audit import services as audit
+from accueil.audit.models import Action, ObjectType
 from accueil.booking import overlap
 from accueil.booking.models import (
     CANCELLED_STATUSES,
@@ -162,8 +164,12 @@ def book(
         slot = check_slot_free(practitioner, motif, start, audience=audience, now=now)
         if isinstance(patient, PatientIdentity):
             organisation = practitioner.organisation
-            carer = guardian and find_or_create_patient(organisation, guardian)
-            patient = find_or_create_patient(organisation, identity, managed_by=carer)
+            carer = guardian and find_or_create_patient(
+                organisation, guardian, channel=channel, actor=actor
+            )
+            patient = find_or_create_patient(
+                organisation, identity, channel=channel, actor=actor, managed_by=carer
+            )
         public_id = uuid.uuid4()
         appointment = Appointment(
             public_id=public_id,
@@ -398,3 +404,26 @@ def _record(
     )
     # The outbox: messages caused by this change, written in the same transaction.
     notify.on_appointment_event(event)
+    audit.record(
+        organisation_id=appointment.organisation_id,
+        action=Action.CREATE if kind == AppointmentEvent.Kind.BOOKED else Action.UPDATE,
+        object_type=ObjectType.APPOINTMENT,
+        object_id=appointment.public_id,
+        channel=channel,
+        actor=actor,
+        summary=_audit_summary(event, appointment),
+        at=now,
+    )
+
+
+def _audit_summary(event: AppointmentEvent, appointment: Appointment) -> str:
+    """What changed, without the patient: kind, statuses, times (Paris)."""
+    start = timezone.localtime(appointment.start, engine.PARIS)
+    summary = f"{event.get_kind_display()} : {start:%d/%m/%Y %H:%M}"
+    if event.previous_start is not None:
+        summary += (
+            f" (avant : {timezone.localtime(event.previous_start, engine.PARIS):%d/%m/%Y %H:%M})"
+        )
+    if event.from_status and event.from_status != event.to_status:
+        summary += f", {event.get_from_status_display()} → {event.get_to_status_display()}"
+    return summary

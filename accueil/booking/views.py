@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accueil.audit import services as audit
+from accueil.audit.models import ObjectType
 from accueil.booking import french, public
 from accueil.booking import services as booking
 from accueil.booking.forms import BookingForm, CancelForm
@@ -331,6 +333,7 @@ def confirmation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     manage_url = request.build_absolute_uri(
         reverse("booking:manage", args=[appointment.public_id, appointment.manage_token])
     )
+    _audit_read(request, appointment, "Page de confirmation")
     return render(
         request,
         "booking/confirmation.html",
@@ -339,6 +342,18 @@ def confirmation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 # Manage link ---------------------------------------------------------------------------------
+
+
+def _audit_read(request: HttpRequest, appointment: Appointment, summary: str) -> None:
+    """A page showing the patient's appointment: the practice's audit log records it."""
+    audit.record_read(
+        request,
+        organisation_id=appointment.organisation_id,
+        object_type=ObjectType.APPOINTMENT,
+        object_id=appointment.public_id,
+        channel=Channel.WEB,
+        summary=summary,
+    )
 
 
 def _manageable(public_id: uuid.UUID, token: str) -> Appointment:
@@ -365,6 +380,7 @@ def _manage_context(appointment: Appointment, **extra) -> dict:
 @require_GET
 def manage(request: HttpRequest, public_id: uuid.UUID, token: str) -> HttpResponse:
     appointment = _manageable(public_id, token)
+    _audit_read(request, appointment, "Lien de gestion du patient")
     return render(request, "booking/manage.html", _manage_context(appointment))
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accueil.desk import settings_views, views
+from accueil.desk import privacy_views, settings_views, views
 
 app_name = "desk"
 
@@ -36,6 +36,24 @@ urlpatterns = [
     path("<slug:slug>/patients/", views.patients, name="patients"),
     path("<slug:slug>/patients/choix/", views.patient_picker, name="patient_picker"),
     path("<slug:slug>/patients/<int:patient_id>/", views.patient_detail, name="patient"),
+    # Data protection, owners only: patients' rights and the audit log.
+    path(
+        "<slug:slug>/patients/<int:patient_id>/donnees/",
+        privacy_views.patient_data,
+        name="patient_data",
+    ),
+    path(
+        "<slug:slug>/patients/<int:patient_id>/donnees.json",
+        privacy_views.patient_data_json,
+        name="patient_data_json",
+    ),
+    path(
+        "<slug:slug>/patients/<int:patient_id>/effacer/",
+        privacy_views.patient_erase,
+        name="patient_erase",
+    ),
+    path("<slug:slug>/journal/", privacy_views.journal, name="journal"),
+    path("<slug:slug>/journal/export.csv", privacy_views.journal_csv, name="journal_csv"),
     path("<slug:slug>/absences/nouvelle/", views.new_absence, name="new_absence"),
     path(
         "<slug:slug>/absences/<int:absence_id>/supprimer/",

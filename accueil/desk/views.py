@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accueil.audit import services as audit
+from accueil.audit.models import ObjectType
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel, Status
 from accueil.desk import services
@@ -33,6 +35,7 @@ from accueil.desk.forms import (
 from accueil.directory.services import Audience
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity
+from accueil.privacy import rights
 from accueil.scheduling import engine
 from accueil.scheduling import services as scheduling
 from accueil.scheduling.models import Absence
@@ -57,6 +60,18 @@ def staff_view(view):
 
 def _now() -> dt.datetime:
     return timezone.now()
+
+
+def _audit_read(request: HttpRequest, object_type: ObjectType, object_id, summary: str) -> None:
+    """This page shows patient data: the audit log records who opened it."""
+    audit.record_read(
+        request,
+        organisation_id=request.organisation.id,
+        object_type=object_type,
+        object_id=object_id,
+        channel=Channel.DESK,
+        summary=summary,
+    )
 
 
 def _today() -> dt.date:
@@ -97,6 +112,14 @@ def agenda(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") and request.GET.get("stamp") == stamp:
         return HttpResponse(status=204)  # nothing changed: htmx keeps the page as it is
     columns = services.agenda(organisation, shown, days)
+    if not request.headers.get("HX-Request"):  # polls redraw what this read recorded
+        _audit_read(
+            request,
+            ObjectType.AGENDA,
+            days[0].isoformat(),
+            f"{'Semaine' if week else 'Jour'} du {days[0]:%d/%m/%Y}, "
+            f"praticiens {', '.join(str(p.id) for p in shown)}",
+        )
     step = dt.timedelta(days=7 if week else 1)
     context = {
         "organisation": organisation,
@@ -275,6 +298,7 @@ def _appointment(request: HttpRequest, public_id: uuid.UUID) -> Appointment:
 @staff_view
 def appointment_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     appointment = _appointment(request, public_id)
+    _audit_read(request, ObjectType.APPOINTMENT, public_id, "Fiche du rendez-vous")
     day = parse_day(request.GET.get("jour"), timezone.localtime(appointment.start).date())
     slots = []
     if appointment.status == Status.BOOKED:
@@ -358,6 +382,8 @@ def appointment_move(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
 @staff_view
 def waiting_room(request: HttpRequest) -> HttpResponse:
     rows = services.waiting_room(request.organisation, _now())
+    if not request.headers.get("HX-Request"):
+        _audit_read(request, ObjectType.WAITING_ROOM, _today().isoformat(), "Salle d'attente")
     context = {
         "organisation": request.organisation,
         "nav": "waiting",
@@ -391,7 +417,13 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     file = services.patient_file(request.organisation, patient_id)
     if file is None:
         raise Http404
-    context = {"organisation": request.organisation, "nav": "patients", "file": file}
+    _audit_read(request, ObjectType.PATIENT, patient_id, "Dossier patient")
+    context = {
+        "organisation": request.organisation,
+        "nav": "patients",
+        "file": file,
+        "may_handle_rights": rights.may_handle(request.membership),
+    }
     return render(request, "desk/patient.html", context)
 
 

@@ -24,6 +24,9 @@ class Patient(models.Model):
     )
     # The patient asked not to receive SMS (reminders, confirmations): e-mail only.
     sms_opt_out = models.BooleanField("Refuse les SMS", default=False)
+    # Identity replaced on request (erasure) or after the retention period; the row stays
+    # so that the appointments' statistics do.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,9 +4,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import phonenumbers
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import QuerySet
 
+from accueil.audit import services as audit
+from accueil.audit.models import Action, ObjectType
 from accueil.directory.models import Organisation
 from accueil.patients.models import Patient
 
@@ -91,13 +96,20 @@ def check_identity(identity: PatientIdentity, today: dt.date) -> PatientIdentity
 
 
 def find_or_create_patient(
-    organisation: Organisation, identity: PatientIdentity, *, managed_by: Patient | None = None
+    organisation: Organisation,
+    identity: PatientIdentity,
+    *,
+    channel: str,
+    actor: AbstractBaseUser | None = None,
+    managed_by: Patient | None = None,
 ) -> Patient:
     """The organisation's patient with this name, birth date and phone, created if new.
 
     Matching needs all of name, birth date and phone: a relative sharing a phone is
     another person, and a namesake with another phone is not merged. `managed_by` is the
     parent or carer booking for this person; it is recorded, never overwritten by another.
+    A creation or a change is written to the audit log (`channel`, `actor`), in the
+    caller's transaction.
     """
     patient = (
         Patient.objects.filter(
@@ -120,8 +132,9 @@ def find_or_create_patient(
             changed.append("managed_by")
         if changed:
             patient.save(update_fields=changed)
+            _audit(patient, Action.UPDATE, channel, actor, f"Modifié : {', '.join(changed)}")
         return patient
-    return Patient.objects.create(
+    patient = Patient.objects.create(
         organisation=organisation,
         first_name=identity.first_name,
         last_name=identity.last_name,
@@ -131,3 +144,52 @@ def find_or_create_patient(
         email=identity.email,
         managed_by=managed_by,
     )
+    _audit(patient, Action.CREATE, channel, actor, "Nouveau patient")
+    return patient
+
+
+def _audit(
+    patient: Patient, action: Action, channel: str, actor: AbstractBaseUser | None, summary: str
+) -> None:
+    audit.record(
+        organisation_id=patient.organisation_id,
+        action=action,
+        object_type=ObjectType.PATIENT,
+        object_id=patient.pk,
+        channel=channel,
+        actor=actor,
+        summary=summary,
+    )
+
+
+# What an anonymised patient is called: no identity left, only the row that keeps the
+# appointments' statistics together.
+ANONYMOUS_FIRST_NAME = "Patient"
+ANONYMOUS_LAST_NAME = "Anonyme"
+ANONYMOUS_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def anonymise(patients: QuerySet[Patient], now: dt.datetime) -> int:
+    """Replace the identity of these patients (erasure, retention); returns how many.
+
+    Relatives they booked for lose the link to them; no message is ever sent to them again.
+    Patients already anonymised are left alone, so running it twice changes nothing."""
+    ids = list(patients.filter(anonymised_at__isnull=True).values_list("id", flat=True))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        Patient.objects.filter(managed_by_id__in=ids).update(managed_by=None)
+        return Patient.objects.filter(id__in=ids).update(
+            first_name=ANONYMOUS_FIRST_NAME,
+            last_name=ANONYMOUS_LAST_NAME,
+            birth_name="",
+            birth_date=ANONYMOUS_BIRTH_DATE,
+            phone="",
+            email="",
+            address="",
+            postcode="",
+            city="",
+            managed_by=None,
+            sms_opt_out=True,
+            anonymised_at=now,
+        )

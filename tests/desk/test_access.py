@@ -20,6 +20,14 @@ from tests.factories import MONDAY
 pytestmark = pytest.mark.django_db
 
 PUBLIC_DESK_URLS = {"desk:login", "desk:logout", "desk:home"}
+# Data-protection pages: the practice's owners only, other members get 403.
+OWNER_ONLY_URLS = {
+    "desk:journal",
+    "desk:journal_csv",
+    "desk:patient_data",
+    "desk:patient_data_json",
+    "desk:patient_erase",
+}
 
 
 def desk_patterns() -> list[URLPattern]:
@@ -95,9 +103,19 @@ def test_members_can_open_every_page(client, practice, objects, who):
     client.force_login(practice[who])
     for name, url in urls(objects):
         response = client.get(url)
-        assert response.status_code in {200, 302, 405}, (name, response.status_code)
+        expected = {403} if who == "member" and name in OWNER_ONLY_URLS else {200, 302, 405}
+        assert response.status_code in expected, (name, response.status_code)
         if response.status_code == 200:
             assert practice["outsider"].username not in response.content.decode()
+
+
+def test_owner_only_pages_exist_and_refuse_members_posts(client, practice, objects):
+    names = {name for name, _ in urls(objects)}
+    assert names >= OWNER_ONLY_URLS
+    client.force_login(practice["member"])
+    for name, url in urls(objects):
+        if name in OWNER_ONLY_URLS:
+            assert client.post(url).status_code == 403, name
 
 
 def test_outsider_sees_nothing_of_the_other_practice_in_its_own_pages(client, practice, objects):
