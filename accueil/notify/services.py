@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -52,11 +53,12 @@ from accueil.notify.models import Channel as Via
 from accueil.notify.models import (
     Kind,
     Message,
+    MessageTemplate,
     NotificationSettings,
     WaitlistEntry,
     WaitlistOffer,
 )
-from accueil.notify.sms import sms_refusal
+from accueil.notify.sms import mask_phone, sms_refusal
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, check_identity
 from accueil.scheduling import engine
@@ -422,13 +424,147 @@ def messages_of(appointment: Appointment) -> QuerySet[Message]:
     return Message.objects.filter(appointment=appointment).order_by("scheduled_for", "id")
 
 
-def undelivered(organisation: Organisation, since: dt.datetime) -> QuerySet[Message]:
-    """Failed or dropped messages of the organisation since `since`, newest first."""
-    return Message.objects.filter(
+def undelivered(
+    organisation: Organisation, since: dt.datetime, now: dt.datetime | None = None
+) -> QuerySet[Message]:
+    """Failed or dropped messages of the organisation written since `since` or due between
+    `since` and now (a reminder queued weeks ago that failed yesterday), newest first."""
+    now = now or timezone.now()
+    return (
+        Message.objects.filter(
+            organisation=organisation,
+            status__in=[Message.Status.FAILED, Message.Status.DROPPED],
+        )
+        .filter(Q(created_at__gte=since) | Q(scheduled_for__gte=since, scheduled_for__lte=now))
+        .select_related("appointment", "patient")
+        .order_by("-scheduled_for", "-id")
+    )
+
+
+def mask_recipient(channel: str, recipient: str) -> str:
+    """What staff lists show of a recipient: "06 •• •• •• 78", "j•••@example.org"."""
+    if channel == Via.EMAIL:
+        local, at, domain = recipient.partition("@")
+        return f"{local[:1]}•••{at}{domain}"
+    try:
+        number = phonenumbers.parse(recipient, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    groups = []
+    if number is not None:
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        groups = national.split()
+    if len(groups) < 3:
+        return mask_phone(recipient)
+    hidden = ["•" * len(group) for group in groups[1:-1]]
+    return " ".join([groups[0], *hidden, groups[-1]])
+
+
+# --- Settings pages ------------------------------------------------------------------------
+
+MAX_REMINDER_HOURS = 7 * 24
+# What French operators accept as an alphanumeric sender: 3 to 11 letters or digits, at
+# least one letter.
+SMS_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{3,11}$")
+MAX_TEMPLATE_LENGTH = 2000
+
+
+def save_settings(
+    organisation: Organisation,
+    *,
+    confirmation_sms: bool,
+    confirmation_email: bool,
+    reminder_hours: int,
+    reminder_sms: bool,
+    reminder_email: bool,
+    second_reminder: bool,
+    second_reminder_hours: int,
+    waitlist_offers: bool,
+    sms_sender: str,
+) -> NotificationSettings:
+    """What the organisation sends from now on (messages already queued keep their time)."""
+    errors: dict[str, list[str]] = {}
+    if not 1 <= reminder_hours <= MAX_REMINDER_HOURS:
+        errors["reminder_hours"] = [f"Entre 1 et {MAX_REMINDER_HOURS} heures (une semaine)."]
+    if not 1 <= second_reminder_hours <= MAX_REMINDER_HOURS:
+        errors["second_reminder_hours"] = [f"Entre 1 et {MAX_REMINDER_HOURS} heures (une semaine)."]
+    elif (
+        second_reminder
+        and "reminder_hours" not in errors
+        and (second_reminder_hours >= reminder_hours)
+    ):
+        errors["second_reminder_hours"] = [
+            "Le second rappel part après le premier : indiquez moins d'heures avant le "
+            f"rendez-vous que pour le premier rappel ({reminder_hours} h)."
+        ]
+    sender = sms_sender.strip()
+    if sender and not SMS_SENDER.match(sender):
+        errors["sms_sender"] = [
+            "De 3 à 11 lettres ou chiffres, sans espace ni accent, dont au moins une lettre."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    prefs = settings_for(organisation.id)
+    prefs.confirmation_sms = confirmation_sms
+    prefs.confirmation_email = confirmation_email
+    prefs.reminder_hours = reminder_hours
+    prefs.reminder_sms = reminder_sms
+    prefs.reminder_email = reminder_email
+    prefs.second_reminder = second_reminder
+    prefs.second_reminder_hours = second_reminder_hours
+    prefs.waitlist_offers = waitlist_offers
+    prefs.sms_sender = sender
+    prefs.save()
+    return prefs
+
+
+def clean_template(kind: str, channel: str, *, body: str, subject: str = "") -> tuple[str, str]:
+    """(subject, body) as they would be saved: line ends of any browser, trimmed, no subject
+    for an SMS. ValidationError (French, per field) unless `texts.check_template` and the
+    desk's rules (an e-mail has a subject, no control characters, 2,000 characters) pass."""
+    body = texts.normalise(body)
+    subject = " ".join(subject.split()) if channel == Via.EMAIL else ""
+    errors: dict[str, list[str]] = {}
+    if any(ord(c) < 32 and c not in "\n\t" for c in body):
+        errors["body"] = ["Caractères de contrôle interdits."]
+    elif len(body) > MAX_TEMPLATE_LENGTH:
+        errors["body"] = [f"Texte trop long ({MAX_TEMPLATE_LENGTH} caractères au plus)."]
+    if channel == Via.EMAIL and not subject:
+        errors["subject"] = ["L'objet de l'e-mail est obligatoire."]
+    elif len(subject) > 200:
+        errors["subject"] = ["Objet trop long (200 caractères au plus)."]
+    if not errors:
+        try:
+            texts.check_template(kind, channel, subject, body)
+        except ValidationError as exc:
+            errors = exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+    return subject, body
+
+
+def save_template(
+    organisation: Organisation, kind: str, channel: str, *, body: str, subject: str = ""
+) -> MessageTemplate:
+    """The organisation's own text for a kind and channel, used for messages queued from now."""
+    if (kind, channel) not in texts.DEFAULTS:
+        raise ValueError(f"No message {kind} by {channel}")
+    subject, body = clean_template(kind, channel, subject=subject, body=body)
+    template, _ = MessageTemplate.objects.update_or_create(
         organisation=organisation,
-        status__in=[Message.Status.FAILED, Message.Status.DROPPED],
-        created_at__gte=since,
-    ).order_by("-created_at")
+        kind=kind,
+        channel=channel,
+        defaults={"subject": subject, "body": body},
+    )
+    return template
+
+
+def reset_template(organisation: Organisation, kind: str, channel: str) -> bool:
+    """Back to the default text; False when the organisation had no text of its own."""
+    deleted, _ = MessageTemplate.objects.filter(
+        organisation=organisation, kind=kind, channel=channel
+    ).delete()
+    return bool(deleted)
 
 
 # --- Waitlist ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accueil.notify.models import Channel, Kind, MessageTemplate
-from accueil.notify.sms import sms_length, to_gsm7
+from accueil.notify.sms import SmsLength, sms_length, to_gsm7
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -40,6 +40,28 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
         | {"offer_expires"}
     ),
     Kind.PRACTITIONER_MESSAGE: frozenset({"organisation", "practitioner", "urgent", "desk_link"}),
+}
+
+# What each placeholder becomes, in French, for the staff who edit texts.
+PLACEHOLDER_HELP = {
+    "organisation": "nom de l'établissement",
+    "organisation_phone": "téléphone de l'établissement",
+    "patient_first_name": "prénom du patient",
+    "patient_last_name": "nom du patient",
+    "date": "date et heure du rendez-vous (« lundi 4 janvier 2027 à 10 h »)",
+    "previous_date": "date et heure avant le déplacement",
+    "practitioner": "praticien (« Dr Claire Morel »)",
+    "motif": "motif du rendez-vous",
+    "place": "lieu avec l'adresse (ou « à votre domicile », « par téléphone »...)",
+    "place_short": "nom du lieu (ou « à domicile », « par téléphone »...)",
+    "instructions": "consignes du motif pour le patient (vide s'il n'y en a pas)",
+    "manage_link": "lien pour déplacer ou annuler le rendez-vous",
+    "site_link": "lien vers la page de l'établissement pour reprendre rendez-vous",
+    "cancelled_by": "« à votre demande » ou « par le cabinet »",
+    "offer_link": "lien pour réserver le créneau libéré",
+    "offer_expires": "fin de validité de la proposition",
+    "urgent": "« URGENT : » pour un message urgent, sinon rien",
+    "desk_link": "lien vers les messages du secrétariat",
 }
 
 # Most SMS a default or edited text may take with realistic values.
@@ -178,6 +200,16 @@ def organisation_texts(organisation_id: int) -> dict[tuple[str, str], tuple[str,
     return {(kind, channel): (subject, body) for kind, channel, subject, body in rows}
 
 
+def normalise(text: str) -> str:
+    """A typed text with the line ends browsers send (CRLF) made plain, and trimmed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def sample_sms_length(body: str) -> SmsLength:
+    """The length of an SMS text once sent with realistic, rather long values."""
+    return sms_length(sms_text(render(body, SAMPLE_VALUES)))
+
+
 def check_template(kind: str, channel: str, subject: str, body: str) -> None:
     """ValidationError (French, per field) unless this text can be saved for this kind:
     known placeholders only, and an SMS within SMS_MAX_SEGMENTS with long sample values."""
@@ -192,7 +224,7 @@ def check_template(kind: str, channel: str, subject: str, body: str) -> None:
     if not body.strip():
         errors.setdefault("body", []).append("Le texte est vide.")
     if channel == Channel.SMS and "body" not in errors:
-        length = sms_length(sms_text(render(body, SAMPLE_VALUES)))
+        length = sample_sms_length(body)
         if length.segments > SMS_MAX_SEGMENTS:
             errors["body"] = [
                 f"Texte trop long : {length.segments} SMS ({SMS_MAX_SEGMENTS} au plus, "
