@@ -83,6 +83,7 @@ DEFAULT_CATEGORIES = [
 ]
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_TEXT = 1000
+MAX_ITEMS = 200  # per list: a sheet is read by people, and by the policy at every turn
 
 
 @dataclass
@@ -160,7 +161,7 @@ def _text(data: dict, key: str, path: str, errors: _Errors, *, required=False) -
     if not isinstance(value, str):
         errors.add(path, "Texte attendu.")
         return ""
-    value = " ".join(value.split())
+    value = _clean(value)
     if required and not value:
         errors.add(path, "Ce champ ne peut pas être vide.")
     if len(value) > MAX_TEXT:
@@ -181,7 +182,10 @@ def _strings(data: dict, key: str, path: str, errors: _Errors) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors.add(path, "Liste de textes attendue.")
         return []
-    return [" ".join(v.split()) for v in value if v.strip()]
+    if len(value) > MAX_ITEMS:
+        errors.add(path, f"Liste trop longue ({MAX_ITEMS} éléments au plus).")
+        return []
+    return [text for v in value if (text := _clean(v))]
 
 
 def _list_of_dicts(data: dict, key: str, path: str, errors: _Errors) -> list[dict]:
@@ -189,7 +193,15 @@ def _list_of_dicts(data: dict, key: str, path: str, errors: _Errors) -> list[dic
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         errors.add(path, "Liste d'éléments attendue.")
         return []
+    if len(value) > MAX_ITEMS:
+        errors.add(path, f"Liste trop longue ({MAX_ITEMS} éléments au plus).")
+        return []
     return value
+
+
+def _clean(text: str) -> str:
+    """Spaces normalised, control characters (NUL...) gone: JSON columns refuse some."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
 def _phone(value: Any, path: str, errors: _Errors, *, required: bool) -> str:
@@ -299,9 +311,13 @@ def check_sheet(data: Any) -> dict[str, Any]:
     entries = []
     for i, item in enumerate(_list_of_dicts(data, "put_through", "put_through", errors)):
         path = f"put_through.{i}"
+        raw_phones = item.get("phones") or []
+        if not isinstance(raw_phones, list) or len(raw_phones) > MAX_ITEMS:
+            errors.add(f"{path}.phones", "Liste de numéros attendue.")
+            raw_phones = []
         phones = [
             p
-            for j, raw in enumerate(item.get("phones") or [])
+            for j, raw in enumerate(raw_phones)
             if (p := _phone(raw, f"{path}.phones.{j}", errors, required=True))
         ]
         roles = _strings(item, "roles", f"{path}.roles", errors)
@@ -417,7 +433,40 @@ def from_yaml(text: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" (ligne {mark.line + 1})" if mark is not None else ""
         raise ValidationError({"yaml": [f"YAML illisible{where}."]}) from exc
+    except RecursionError as exc:
+        raise ValidationError({"yaml": ["YAML trop imbriqué."]}) from exc
     return check_sheet(data)
+
+
+def yaml_lines(text: str) -> dict[str, int]:
+    """The line (from 1) where each path of a YAML text starts ("fallback.number": 12), so
+    that an error on a path can be shown next to it."""
+    lines: dict[str, int] = {}
+    seen: set[int] = set()  # an alias repeats a node: walked once (no "billion laughs")
+
+    def walk(node: yaml.Node, path: str) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    sub = f"{path}.{key.value}" if path else key.value
+                    lines.setdefault(sub, key.start_mark.line + 1)
+                    walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                sub = f"{path}.{i}" if path else str(i)
+                lines.setdefault(sub, item.start_mark.line + 1)
+                walk(item, sub)
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            walk(root, "")
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    return lines
 
 
 def to_yaml(sheet: dict[str, Any]) -> str:

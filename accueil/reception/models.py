@@ -38,6 +38,25 @@ class InstructionSheet(models.Model):
         return f"Consignes v{self.version} – {self.organisation}"
 
 
+# What a call settled (policy.OUTCOMES), in French for the practice.
+OUTCOME_LABELS = {
+    "booked": "Rendez-vous pris",
+    "cancelled": "Rendez-vous annulé",
+    "moved": "Rendez-vous déplacé",
+    "informed": "Renseignement donné",
+    "message_taken": "Message pris",
+    "transferred": "Transféré à un humain",
+    "emergency": "Urgence : orienté vers le 15",
+    "abandoned": "Sans suite",
+}
+CHANNEL_LABELS = {
+    "api": "API",
+    "twilio": "Téléphone",
+    "terminal": "Terminal",
+    "desk": "Simulateur",
+}
+
+
 class Call(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "En cours"
@@ -57,6 +76,7 @@ class Call(models.Model):
     summary = models.TextField(blank=True)
     transfer_to = models.CharField(max_length=20, blank=True)
     appointment_ids = models.JSONField(default=list)
+    message_ids = models.JSONField(default=list)  # StaffMessage rows the call left
     sheet_version = models.PositiveIntegerField(default=0)
     turn_count = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField()

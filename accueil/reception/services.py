@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel, Status
+from accueil.desk.models import StaffMessage
 from accueil.desk.services import leave_message
 from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience, motifs_open_to
@@ -156,13 +157,32 @@ def save_sheet(
         )
 
 
-def import_sheet_yaml(organisation: Organisation, text: str, *, actor=None) -> InstructionSheet:
+def import_sheet_yaml(
+    organisation: Organisation, text: str, *, actor=None, note: str = ""
+) -> InstructionSheet:
     data = instructions.from_yaml(text)
-    return save_sheet(organisation, data, actor=actor, note="Import YAML")
+    return save_sheet(organisation, data, actor=actor, note=note or "Import YAML")
 
 
-def export_sheet_yaml(organisation: Organisation) -> str:
-    return instructions.to_yaml(current_sheet(organisation)[1])
+def export_sheet_yaml(organisation: Organisation, version: int | None = None) -> str | None:
+    """The sheet in force (or the given version; None if there is no such version) as YAML."""
+    if version is None:
+        return instructions.to_yaml(current_sheet(organisation)[1])
+    row = sheet_version(organisation, version)
+    return instructions.to_yaml(row.data) if row else None
+
+
+def sheet_versions(organisation: Organisation) -> list[InstructionSheet]:
+    """Every saved version, newest first (without their content)."""
+    rows = InstructionSheet.objects.filter(organisation=organisation).defer("data")
+    return list(rows.select_related("created_by").order_by("-version"))
+
+
+def sheet_version(organisation: Organisation, version: int) -> InstructionSheet | None:
+    if not 0 < version < 2**31:  # a number typed in a URL, beyond any column
+        return None
+    rows = InstructionSheet.objects.filter(organisation=organisation, version=version)
+    return rows.select_related("created_by").first()
 
 
 # Organisations by phone ------------------------------------------------------------------
@@ -240,6 +260,7 @@ class DjangoAgenda:
 
     def __init__(self, organisation: Organisation):
         self.organisation = organisation
+        self.message_ids: list[int] = []  # messages left during this turn
         self._practitioners = {
             p.id: p
             for p in Practitioner.objects.filter(organisation=organisation, active=True).order_by(
@@ -429,7 +450,7 @@ class DjangoAgenda:
             else None
         )
         try:
-            leave_message(
+            message = leave_message(
                 self.organisation,
                 body=body[:2000],
                 channel=Channel.PHONE_AGENT,
@@ -442,7 +463,7 @@ class DjangoAgenda:
             )
         except ValidationError:
             # An unusable callback number must not lose the message.
-            leave_message(
+            message = leave_message(
                 self.organisation,
                 body=(body[:1900] + f"\n(Rappel : {caller_phone})") if caller_phone else body,
                 channel=Channel.PHONE_AGENT,
@@ -452,6 +473,7 @@ class DjangoAgenda:
                 caller_name=caller_name,
                 urgent=urgent,
             )
+        self.message_ids.append(message.id)
 
 
 # Calls -----------------------------------------------------------------------------------
@@ -556,6 +578,7 @@ def take_turn(call_id: uuid.UUID | str, text: str, *, now: dt.datetime | None = 
             transaction.set_rollback(True)
             failed = True
         else:
+            call.message_ids = [*call.message_ids, *ctx.agenda.message_ids]
             _save_turn(call, reply, sheet, text, now, started)
     if failed:
         return _failure(call.id, text, now, started)
@@ -671,5 +694,84 @@ def call_detail(call: Call) -> dict[str, Any]:
     }
 
 
-def recent_calls(organisation: Organisation, limit: int = 50) -> list[Call]:
-    return list(Call.objects.filter(organisation=organisation).order_by("-started_at")[:limit])
+def recent_calls(
+    organisation: Organisation,
+    *,
+    outcome: str = "",
+    day: dt.date | None = None,
+    limit: int = 100,
+) -> list[Call]:
+    """The organisation's latest calls, optionally with one outcome or on one (Paris) day."""
+    calls = Call.objects.filter(organisation=organisation)
+    if outcome:
+        # outcomes is a JSON list of plain words: the quoted word is found in its text.
+        calls = calls.filter(outcomes__icontains=f'"{outcome}"')
+    if day is not None:
+        calls = calls.filter(
+            started_at__gte=engine.wall_clock(day, dt.time(0)),
+            started_at__lt=engine.wall_clock(day + dt.timedelta(days=1), dt.time(0)),
+        )
+    return list(calls.order_by("-started_at")[:limit])
+
+
+@dataclass
+class CallRecord:
+    """One call as the practice reads it: transcript, appointments and messages it left."""
+
+    call: Call
+    turns: list[Turn]
+    appointments: list[Appointment]
+    messages: list[StaffMessage]
+
+
+def call_record(organisation: Organisation, call_id: uuid.UUID | str) -> CallRecord | None:
+    """A call of this organisation (None for another's or an unknown id)."""
+    call = Call.objects.filter(organisation=organisation, pk=call_id).first()
+    if call is None:
+        return None
+    appointments = Appointment.objects.filter(
+        organisation=organisation, pk__in=call.appointment_ids
+    )
+    messages = StaffMessage.objects.filter(organisation=organisation, pk__in=call.message_ids)
+    return CallRecord(
+        call=call,
+        turns=list(call.turns.order_by("index")),
+        appointments=list(
+            appointments.select_related("patient", "practitioner", "motif").order_by("start")
+        ),
+        messages=list(messages.select_related("practitioner").order_by("created_at", "id")),
+    )
+
+
+def desk_number(organisation: Organisation) -> str | None:
+    """A number of the organisation (its own, else a site's) that reaches its receptionist."""
+    numbers = [
+        organisation.phone,
+        *organisation.sites.order_by("id").values_list("phone", flat=True),
+    ]
+    for number in numbers:
+        found = resolve_organisation(number) if number else None
+        if found is not None and found.id == organisation.id:
+            return normalise_phone(number)
+    return None
+
+
+def start_desk_call(
+    organisation: Organisation, caller: str, *, now: dt.datetime | None = None
+) -> TurnResult:
+    """A call from the desk's simulator to the organisation, as if `caller` dialled it."""
+    errors: dict[str, list[str]] = {}
+    to = desk_number(organisation)
+    if to is None:
+        errors["to"] = [
+            "Aucun numéro de l'établissement ne mène à la standardiste : indiquez le téléphone "
+            "de l'établissement ou d'un lieu dans les réglages."
+        ]
+    if caller.strip():
+        try:
+            normalise_phone(caller)
+        except ValidationError as exc:
+            errors["caller"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return start_call(to=to, from_=caller, channel="desk", now=now)
