@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accueil.desk import privacy_views, settings_views, views
+from accueil.desk import notify_views, privacy_views, settings_views, views
 
 app_name = "desk"
 
@@ -62,6 +62,7 @@ urlpatterns = [
     ),
     path("<slug:slug>/messages/", views.staff_messages, name="messages"),
     path("<slug:slug>/messages/<int:message_id>/traite/", views.message_done, name="message_done"),
+    path("<slug:slug>/messages/non-remis/", notify_views.undelivered, name="undelivered"),
     # Settings: every member reads them, only owners change them.
     path("<slug:slug>/reglages/", settings_views.profile, name="settings"),
     path("<slug:slug>/reglages/lieux/", settings_views.sites, name="settings_sites"),
@@ -116,5 +117,22 @@ urlpatterns = [
         "<slug:slug>/reglages/absences/<int:absence_id>/supprimer/",
         settings_views.absence_delete,
         name="settings_absence_delete",
+    ),
+    # Notification settings and texts: same rule as the settings pages.
+    path("<slug:slug>/reglages/rappels/", notify_views.notify_settings, name="notify_settings"),
+    path(
+        "<slug:slug>/reglages/rappels/longueur-sms/",
+        notify_views.notify_sms_count,
+        name="notify_sms_count",
+    ),
+    path(
+        "<slug:slug>/reglages/rappels/textes/<slug:kind>/<slug:channel>/",
+        notify_views.notify_text,
+        name="notify_text",
+    ),
+    path(
+        "<slug:slug>/reglages/rappels/textes/<slug:kind>/<slug:channel>/defaut/",
+        notify_views.notify_text_reset,
+        name="notify_text_reset",
     ),
 ]

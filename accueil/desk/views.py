@@ -33,6 +33,7 @@ from accueil.desk.forms import (
     parse_day,
 )
 from accueil.directory.services import Audience
+from accueil.notify import services as notify
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity
 from accueil.privacy import rights
@@ -319,6 +320,7 @@ def appointment_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
         "cancel_form": CancelForm(),
         "move_day": day,
         "slots": slots,
+        "notifications": notify.messages_of(appointment),
     }
     return render(request, "desk/appointment.html", context)
 

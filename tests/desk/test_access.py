@@ -63,6 +63,8 @@ def objects(practice):
         "practitioner_id": p.id,
         "motif_id": m.id,
         "period_id": p.opening_periods.get().id,
+        "kind": "reminder",  # a message text: kind and channel
+        "channel": "sms",
     }
 
 
