@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accueil.desk import notify_views, privacy_views, settings_views, views
+from accueil.desk import notify_views, privacy_views, settings_views, stats_views, views
 
 app_name = "desk"
 
@@ -63,6 +63,8 @@ urlpatterns = [
     path("<slug:slug>/messages/", views.staff_messages, name="messages"),
     path("<slug:slug>/messages/<int:message_id>/traite/", views.message_done, name="message_done"),
     path("<slug:slug>/messages/non-remis/", notify_views.undelivered, name="undelivered"),
+    path("<slug:slug>/statistiques/", stats_views.no_shows, name="stats"),
+    path("<slug:slug>/statistiques/export.csv", stats_views.no_shows_csv, name="stats_csv"),
     # Settings: every member reads them, only owners change them.
     path("<slug:slug>/reglages/", settings_views.profile, name="settings"),
     path("<slug:slug>/reglages/lieux/", settings_views.sites, name="settings_sites"),
