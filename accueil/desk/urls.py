@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accueil.desk import notify_views, privacy_views, settings_views, stats_views, views
+from accueil.desk import (
+    calls_views,
+    instructions_views,
+    notify_views,
+    privacy_views,
+    settings_views,
+    stats_views,
+    views,
+)
 
 app_name = "desk"
 
@@ -65,6 +73,15 @@ urlpatterns = [
     path("<slug:slug>/messages/non-remis/", notify_views.undelivered, name="undelivered"),
     path("<slug:slug>/statistiques/", stats_views.no_shows, name="stats"),
     path("<slug:slug>/statistiques/export.csv", stats_views.no_shows_csv, name="stats_csv"),
+    # The virtual receptionist: its calls and a simulator to call it from the desk.
+    path("<slug:slug>/appels/", calls_views.call_log, name="calls"),
+    path("<slug:slug>/appels/simulateur/", calls_views.simulator, name="simulator"),
+    path(
+        "<slug:slug>/appels/simulateur/<uuid:call_id>/",
+        calls_views.simulator_call,
+        name="simulator_call",
+    ),
+    path("<slug:slug>/appels/<uuid:call_id>/", calls_views.call_detail, name="call"),
     # Settings: every member reads them, only owners change them.
     path("<slug:slug>/reglages/", settings_views.profile, name="settings"),
     path("<slug:slug>/reglages/lieux/", settings_views.sites, name="settings_sites"),
@@ -115,6 +132,21 @@ urlpatterns = [
         name="settings_period_delete",
     ),
     path("<slug:slug>/reglages/absences/", settings_views.absences, name="settings_absences"),
+    path(
+        "<slug:slug>/reglages/consignes/",
+        instructions_views.instructions,
+        name="instructions",
+    ),
+    path(
+        "<slug:slug>/reglages/consignes/yaml/",
+        instructions_views.instructions_yaml,
+        name="instructions_yaml",
+    ),
+    path(
+        "<slug:slug>/reglages/consignes/versions/<int:sheet_version>/",
+        instructions_views.instructions_version,
+        name="instructions_version",
+    ),
     path(
         "<slug:slug>/reglages/absences/<int:absence_id>/supprimer/",
         settings_views.absence_delete,

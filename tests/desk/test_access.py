@@ -13,6 +13,8 @@ from accueil.booking import services as booking
 from accueil.booking.models import Channel
 from accueil.desk import services as desk
 from accueil.directory.services import Audience
+from accueil.reception import services as reception
+from accueil.reception.models import Call
 from accueil.scheduling.engine import wall_clock
 from tests import factories
 from tests.factories import MONDAY
@@ -53,6 +55,10 @@ def objects(practice):
     )
     absence = factories.absence(p, wall_clock(MONDAY, dt.time(11)), wall_clock(MONDAY, dt.time(12)))
     message = desk.leave_message(org, body="Rappeler", channel=Channel.DESK, now=factories.NOW)
+    call = Call.objects.create(  # the simulator's pages open desk calls only
+        organisation=org, to_number="+33322000000", channel="desk", started_at=factories.NOW
+    )
+    sheet = reception.save_sheet(org, reception.default_sheet(org), now=factories.NOW)
     return {
         "slug": org.slug,
         "public_id": appointment.public_id,
@@ -65,6 +71,8 @@ def objects(practice):
         "period_id": p.opening_periods.get().id,
         "kind": "reminder",  # a message text: kind and channel
         "channel": "sms",
+        "call_id": call.id,
+        "sheet_version": sheet.version,
     }
 
 
