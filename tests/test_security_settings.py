@@ -31,7 +31,9 @@ PRODUCTION = {
 
 
 def check_deploy(extra: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION} | extra
+    """A clean environment: nothing the test run set (browser tests set
+    DJANGO_ALLOW_ASYNC_UNSAFE, which the deploy check rightly refuses)."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "")} | extra
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
