@@ -15,6 +15,7 @@ admin.site.has_permission = superusers_only
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("desk/", include("accueil.desk.urls")),
+    path("console/", include("accueil.secretariat.urls")),
     path("api/", api.urls),
     path("telephony/", include("accueil.reception.urls")),
     # Last: the public site's /<organisation-slug>/ pages.
