@@ -69,7 +69,13 @@ SHEETS: dict[str, dict[str, Any]] = {
                 {"key": "autre", "label": "Autre demande", "keywords": [], "route": "desk"},
             ],
         },
-        "fallback": {"number": "", "on_request": False},
+        # The remote secretariat under contract (accueil/demo/secretariat.py) takes over.
+        "fallback": {
+            "number": "03 53 01 80 00",
+            "on_request": True,
+            "say": "Je vous passe le télésecrétariat du cabinet, qui aura le résumé de votre "
+            "demande. Ne quittez pas.",
+        },
         "red_flags": ["mort aux rats", "avalé de la javel"],
     },
     "msp-deux-vallees": {
@@ -150,6 +156,7 @@ SHEETS: dict[str, dict[str, Any]] = {
                 {"key": "autre", "label": "Autre demande", "keywords": [], "route": "desk"},
             ],
         },
+        "fallback": {"number": "03 53 01 80 00", "on_request": True},  # the secretariat
         "red_flags": ["ne boit plus", "ne tète plus", "fièvre chez un nourrisson"],
     },
     "ch-trois-rivieres-cardiologie": {
@@ -185,7 +192,8 @@ SHEETS: dict[str, dict[str, Any]] = {
                 "number": "03 53 01 62 99",
             }
         ],
-        "fallback": {"number": "03 53 01 62 63", "on_request": True},
+        # Outside desk hours the remote secretariat takes the hand-overs.
+        "fallback": {"number": "03 53 01 80 00", "on_request": True},
         "red_flags": ["syncope", "palpitations avec malaise"],
     },
 }

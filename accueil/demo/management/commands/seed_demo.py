@@ -31,6 +31,7 @@ from accueil.booking import services as booking
 from accueil.booking.models import Appointment, AppointmentEvent, Channel, Status
 from accueil.demo import instructions as demo_instructions
 from accueil.demo import names
+from accueil.demo import secretariat as demo_secretariat
 from accueil.demo.planning import AgendaPlanner, Pick
 from accueil.demo.spec import (
     ORGANISATIONS,
@@ -115,10 +116,15 @@ class Command(BaseCommand):
             with transaction.atomic(), notify.suppressed():
                 seeder.seed_organisation(spec)
         with transaction.atomic():
+            report, logins = demo_secretariat.seed(now=now, password_hash=seeder.password_hash)
+        seeder.report.append(report)
+        seeder.logins += [(user, DEMO_PASSWORD, org, role) for user, org, role in logins]
+        with transaction.atomic():
             seeder.ensure_admin(reset)
         self._summary(seeder, time.monotonic() - started)
 
     def _reset(self) -> None:
+        demo_secretariat.reset()  # its calls protect the practices' contracts
         organisations = Organisation.objects.filter(slug__in=[s.slug for s in ORGANISATIONS])
         # Appointments protect practitioners, motifs, sites and patients: they go first.
         Appointment.objects.filter(organisation__in=organisations).delete()
@@ -148,6 +154,7 @@ class Command(BaseCommand):
         out("")
         out(f"Accueil : {root}/")
         out(f"Secrétariat (agenda, salle d'attente) : {root}/desk/")
+        out(f"Télésecrétariat (console, tableau de bord, facturation) : {root}/console/")
         out(f"API (documentation) : {root}/api/docs")
         out(f"Administration : {root}/admin/")
         token = settings.ACCUEIL_TELEPHONY_TOKEN or "(vide : définissez ACCUEIL_TELEPHONY_TOKEN)"
