@@ -32,7 +32,7 @@ from accueil.notify.models import Message, WaitlistEntry
 from accueil.patients import services as patients
 from accueil.patients.models import Patient
 from accueil.privacy import retention
-from accueil.reception.models import Call
+from accueil.reception.models import OUTCOME_LABELS, Call
 from accueil.scheduling import engine
 
 
@@ -223,7 +223,7 @@ def _calls(organisation: Organisation, patient: Patient) -> list[dict[str, Any]]
             "ended_at": _local(c.ended_at),
             "from_number": c.from_number,
             "status": c.get_status_display(),
-            "outcomes": list(c.outcomes),  # the calls API's outcome codes
+            "outcomes": [OUTCOME_LABELS.get(o, o) for o in c.outcomes],
             "summary": c.summary,
             "turns": [
                 {"at": _local(t.at), "caller": t.caller_text, "receptionist": t.say}

@@ -123,6 +123,7 @@ def test_export_holds_everything_about_the_patient_and_nothing_else(practice, lo
     assert data["waitlist"][0]["times_of_day"] == ["Matin"]
     assert [c["id"] for c in data["calls"]] == [str(louise["call"].id)]
     assert data["calls"][0]["turns"][1]["caller"] == "mon ordonnance"
+    assert data["calls"][0]["outcomes"] == ["Message pris"]
     assert {(a["action"], a["object"]) for a in data["accesses"]} >= {
         ("Création", "Rendez-vous"),
         ("Modification", "Rendez-vous"),
@@ -138,7 +139,7 @@ def test_owner_reads_the_page_and_downloads_the_json_both_logged(client, practic
     page = client.get(reverse("desk:patient_data", args=args))
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
     html = page.content.decode()
-    for text in ("Louise", "Léo", "Grippe", "renouvellement", "mon ordonnance", "Télécharger"):
+    for text in ("Louise", "Léo", "Grippe", "renouvellement", "mon ordonnance", "Message pris"):
         assert text in html
     download = client.get(reverse("desk:patient_data_json", args=args))
     assert download["Content-Type"].startswith("application/json")
