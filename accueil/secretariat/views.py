@@ -183,6 +183,7 @@ def call_page(request: HttpRequest) -> HttpResponse:
         client,
         request.GET if "practitioner" in request.GET else None,
         initial={"day": today},
+        auto_id="rdv_%s",
     )
     slots = _slots(search)
     if request.headers.get("HX-Request") and request.GET.get("partie") == "creneaux":
@@ -196,8 +197,10 @@ def call_page(request: HttpRequest) -> HttpResponse:
         "search": search,
         "slots": slots,
         "patient_form": NewPatientForm(prefix="nouveau"),
-        "message_form": MessageForm(client, initial={"caller_phone": call.caller_number}),
-        "finish_form": FinishForm(initial={"outcome": call.outcome or None}),
+        "message_form": MessageForm(
+            client, initial={"caller_phone": call.caller_number}, auto_id="message_%s"
+        ),
+        "finish_form": FinishForm(initial={"outcome": call.outcome or None}, auto_id="fin_%s"),
         "moving": moving,
         "wait": int(call.wait.total_seconds()) if call.wait else None,
     }
