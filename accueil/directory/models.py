@@ -6,6 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
 
+# First path segments the application itself uses: an organisation's public page lives at
+# /<slug>/, so these can never be slugs (tests/directory/test_models.py checks the list
+# against the URL configuration).
+RESERVED_SLUGS = (
+    "admin", "api", "console", "desk", "liste-attente", "rdv", "static", "telephony"
+)  # fmt: skip
+
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
@@ -25,6 +32,15 @@ class Organisation(models.Model):
     holidays_subdivision = models.CharField(max_length=8, blank=True, default="")
     closed_on_public_holidays = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(slug__in=RESERVED_SLUGS),
+                name="organisation_slug_not_reserved",
+                violation_error_message="Cette adresse est réservée par Accueil.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
