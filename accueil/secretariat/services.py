@@ -315,8 +315,9 @@ def on_handed_over(sender, *, call: Call, now: dt.datetime, **kwargs) -> None:
 def on_caller_hung_up(sender, *, call: Call, now: dt.datetime, **kwargs) -> None:
     with transaction.atomic():
         queued = QueuedCall.objects.filter(reception_call=call).values_list("id", flat=True)
-        if queued:
-            caller_hung_up(queued[0], now=now)
+        queued_id = queued.first()
+        if queued_id is not None:
+            caller_hung_up(queued_id, now=now)
 
 
 # Operators -------------------------------------------------------------------------------

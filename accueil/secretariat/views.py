@@ -21,8 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accueil.audit import services as audit
+from accueil.audit.models import ObjectType
 from accueil.booking import services as booking
-from accueil.booking.models import Appointment, Status
+from accueil.booking.models import Appointment, Channel, Status
 from accueil.directory.services import Audience
 from accueil.patients.services import PatientIdentity
 from accueil.scheduling import engine
@@ -189,9 +191,11 @@ def call_page(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") and request.GET.get("partie") == "creneaux":
         return render(request, "secretariat/_slots.html", {"slots": slots, "search": search})
     moving = _moving(request, client)
+    pop = screen.screen_pop(call, _now())
+    _audit_reads(request, pop, today)
     context = {
         "nav": "console",
-        "pop": screen.screen_pop(call, _now()),
+        "pop": pop,
         "call": call,
         "mine": call.taken_by_id == request.operator.id and call.status in services.ENGAGED,
         "search": search,
@@ -205,6 +209,24 @@ def call_page(request: HttpRequest) -> HttpResponse:
         "wait": int(call.wait.total_seconds()) if call.wait else None,
     }
     return render(request, "secretariat/call.html", context)
+
+
+def _audit_reads(request: HttpRequest, pop: screen.ScreenPop, today: dt.date) -> None:
+    """The screen pop shows the practice's agenda and patients: its audit log says who from
+    the secretariat opened them."""
+    summary = f"Fiche d'appel du télésecrétariat ({request.operator.secretariat.name})"
+    reads = [(ObjectType.AGENDA, today.isoformat())] + [
+        (ObjectType.PATIENT, c.patient.id) for c in pop.candidates
+    ]
+    for object_type, object_id in reads:
+        audit.record_read(
+            request,
+            organisation_id=request.call.client_id,
+            object_type=object_type,
+            object_id=object_id,
+            channel=Channel.OPERATOR,
+            summary=summary,
+        )
 
 
 def _slots(search: SlotSearchForm) -> list[engine.Slot]:

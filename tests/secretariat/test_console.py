@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accueil.audit.models import Action, AuditEntry, ObjectType
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel, Status
 from accueil.desk.models import StaffMessage
@@ -152,6 +153,12 @@ def test_screen_pop_shows_the_practice_card_the_caller_and_the_agents_work(cast)
     assert "CABINET Autre" not in html  # a patient of another practice with that number
     assert "Ce qu'a fait la standardiste virtuelle" in html
     assert "je veux parler à une vraie personne" in html  # the transcript
+    # The practice's audit log says who from the secretariat opened its agenda and patient.
+    reads = AuditEntry.objects.filter(organisation=org, action=Action.READ)
+    assert set(reads.values_list("object_type", "object_id", "actor", "channel")) == {
+        (ObjectType.AGENDA, "2027-01-04", cast.alice.user.id, Channel.OPERATOR),
+        (ObjectType.PATIENT, str(patient.id), cast.alice.user.id, Channel.OPERATOR),
+    }
 
 
 def test_another_secretariats_operator_gets_404_on_the_call_and_its_actions(cast):
