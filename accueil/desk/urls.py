@@ -44,6 +44,7 @@ urlpatterns = [
     path("<slug:slug>/patients/", views.patients, name="patients"),
     path("<slug:slug>/patients/choix/", views.patient_picker, name="patient_picker"),
     path("<slug:slug>/patients/<int:patient_id>/", views.patient_detail, name="patient"),
+    path("<slug:slug>/patients/<int:patient_id>/sms/", views.patient_sms, name="patient_sms"),
     # Data protection, owners only: patients' rights and the audit log.
     path(
         "<slug:slug>/patients/<int:patient_id>/donnees/",

@@ -35,7 +35,7 @@ from accueil.desk.forms import (
 from accueil.directory.services import Audience
 from accueil.notify import services as notify
 from accueil.patients.models import Patient
-from accueil.patients.services import PatientIdentity
+from accueil.patients.services import PatientIdentity, set_sms_opt_out
 from accueil.privacy import rights
 from accueil.scheduling import engine
 from accueil.scheduling import services as scheduling
@@ -427,6 +427,19 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "may_handle_rights": rights.may_handle(request.membership),
     }
     return render(request, "desk/patient.html", context)
+
+
+@staff_view
+@require_POST
+def patient_sms(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = Patient.objects.filter(organisation=request.organisation, pk=patient_id).first()
+    if patient is None:
+        raise Http404
+    set_sms_opt_out(patient, request.POST.get("sms_opt_out") == "1")
+    messages.success(
+        request, "Le patient ne recevra plus de SMS." if patient.sms_opt_out else "SMS réactivés."
+    )
+    return redirect("desk:patient", slug=request.organisation.slug, patient_id=patient_id)
 
 
 # Absences -----------------------------------------------------------------------------------

@@ -193,3 +193,10 @@ def anonymise(patients: QuerySet[Patient], now: dt.datetime) -> int:
             sms_opt_out=True,
             anonymised_at=now,
         )
+
+
+def set_sms_opt_out(patient: Patient, opt_out: bool) -> None:
+    """The patient refuses (or accepts again) SMS; e-mails still go out. Messages already
+    queued are checked at sending time, so a refusal applies to them too."""
+    Patient.objects.filter(pk=patient.pk).update(sms_opt_out=opt_out)
+    patient.sms_opt_out = opt_out

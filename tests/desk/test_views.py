@@ -307,3 +307,28 @@ def test_group_session_takes_participants_until_full(desk, practice):
     assert Appointment.objects.filter(motif=group, start=nine()).count() == 2
     page = desk.get(url(practice, "new_appointment"), body)
     assert nine() not in [s.start for s in page.context["slots"]]
+
+
+def test_a_patient_who_refuses_sms_gets_no_more_sms(desk, practice):
+    from accueil.notify.models import Channel as Via
+    from accueil.notify.models import Message
+
+    org = practice["organisation"]
+    patient = factories.patient(org, email="louise@example.org")
+    desk.post(url(practice, "patient_sms", patient.id), {"sms_opt_out": "1"})
+    patient.refresh_from_db()
+    assert patient.sms_opt_out
+    booking.book(
+        practitioner=practice["practitioner"],
+        motif=practice["motif"],
+        start=nine(),
+        patient=patient,
+        channel=Channel.DESK,
+        audience=Audience.STAFF,
+        now=NOW,
+    )
+    assert not Message.objects.filter(channel=Via.SMS, status=Message.Status.QUEUED).exists()
+    assert Message.objects.filter(channel=Via.EMAIL, status=Message.Status.QUEUED).exists()
+    desk.post(url(practice, "patient_sms", patient.id), {"sms_opt_out": "0"})
+    patient.refresh_from_db()
+    assert not patient.sms_opt_out
