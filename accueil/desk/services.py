@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accueil.booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, Status
 from accueil.desk.models import StaffMessage
+from accueil.desk.stats import late_cancellation
 from accueil.directory.models import Membership, Organisation, Practitioner
 from accueil.notify.services import notify_practitioner
 from accueil.patients.models import Patient
@@ -243,12 +244,9 @@ def patient_file(organisation: Organisation, patient_id: int) -> PatientFile | N
         .select_related("practitioner", "motif", "site")
         .order_by("-start")
     )
-    late = 0
-    for appointment in appointments:
-        if appointment.status == Status.CANCELLED_BY_PATIENT:
-            cancelled = appointment.events.filter(kind=AppointmentEvent.Kind.CANCELLED).first()
-            if cancelled and appointment.start - cancelled.at < dt.timedelta(hours=24):
-                late += 1
+    late = (
+        patient.appointments.filter(organisation=organisation).filter(late_cancellation()).count()
+    )
     return PatientFile(
         patient=patient,
         relatives=list(patient.relatives.filter(organisation=organisation)),

@@ -96,6 +96,17 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def late_cancellation() -> Q:
+    """Appointments the patient cancelled less than LATE_CANCELLATION before their start
+    (by the time of the "cancelled" event; exactly 24 hours before is not late)."""
+    cancelled_late = AppointmentEvent.objects.filter(
+        appointment=OuterRef("pk"),
+        kind=AppointmentEvent.Kind.CANCELLED,
+        at__gt=OuterRef("start") - LATE_CANCELLATION,
+    )
+    return Q(status=Status.CANCELLED_BY_PATIENT) & Q(Exists(cancelled_late))
+
+
 def no_show_stats(
     organisation: Organisation,
     first: dt.date,
@@ -106,11 +117,6 @@ def no_show_stats(
     motif: Motif | None = None,
 ) -> NoShowStats:
     """The counts of appointments starting from `first` to `last` (Paris dates, included)."""
-    late = AppointmentEvent.objects.filter(
-        appointment=OuterRef("pk"),
-        kind=AppointmentEvent.Kind.CANCELLED,
-        at__gt=OuterRef("start") - LATE_CANCELLATION,
-    )
     appointments = Appointment.objects.filter(
         organisation=organisation,
         start__gte=engine.wall_clock(first, dt.time(0)),
@@ -126,9 +132,7 @@ def no_show_stats(
         .annotate(
             appointments=Count("id", filter=Q(status__in=ACTIVE_STATUSES)),
             no_shows=Count("id", filter=Q(status=Status.NO_SHOW)),
-            late_cancellations=Count(
-                "id", filter=Q(status=Status.CANCELLED_BY_PATIENT) & Q(Exists(late))
-            ),
+            late_cancellations=Count("id", filter=late_cancellation()),
         )
         .order_by()
     )
