@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_tasks",
     "django_tasks_db",
+    # Serves the API docs (Swagger UI) from its own static files, never a CDN.
+    "ninja",
     "accueil.directory",
     "accueil.scheduling",
     "accueil.patients",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accueil.headers.ContentSecurityPolicy",
 ]
 
 ROOT_URLCONF = "accueil.urls"
@@ -206,10 +209,21 @@ TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "accueil.privacy.log_filters.RedactTokensInPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # httpx logs every request URL at INFO (SMS providers): kept to warnings.
-    "loggers": {"httpx": {"level": "WARNING"}},
+    "loggers": {
+        # httpx logs every request URL at INFO (SMS providers): kept to warnings.
+        "httpx": {"level": "WARNING"},
+        # Request paths may hold manage-link tokens: redacted before any handler.
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_tokens"],
+        },
+    },
 }
 
 LOGIN_URL = "desk:login"

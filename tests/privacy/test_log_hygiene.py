@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import re
+import secrets
 import unicodedata
 
 import pytest
@@ -204,3 +205,20 @@ def test_a_receptionist_call_logs_no_caller_data(logs):
     assert "booked" in answer.call.outcomes
     assert StaffMessage.objects.exists()
     assert_clean(logs, ["Marie", "Dupont", "tension"])
+
+
+def test_manage_link_tokens_never_reach_the_logs(client, logs):
+    """A 404 logs its path ("Not Found: /rdv/..."): the token in it is replaced."""
+    token = secrets.token_urlsafe(24)  # as booking.services makes them
+    other_id = "00000000-0000-4000-8000-000000000000"
+    for path in (
+        f"/rdv/{other_id}/{token}/",
+        f"/rdv/{other_id}/{token}/annuler/",
+        f"/rdv/offre/{token}/",
+        f"/liste-attente/{token}/quitter/",
+    ):
+        assert client.get(path).status_code in (404, 405), path  # both log the path
+    assert "Not Found: /rdv/" in logs.text, "the 404s were not logged: nothing proved"
+    assert token not in logs.text, logs.text
+    assert f"/rdv/{other_id}/[jeton]/annuler/" in logs.text  # "Method Not Allowed (GET)"
+    assert "/liste-attente/[jeton]/quitter/" in logs.text
