@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accueil.reception",
     "accueil.audit",
     "accueil.privacy",
+    "accueil.throttle",
     "accueil.demo",
 ]
 
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accueil.headers.ContentSecurityPolicy",
+    "accueil.throttle.middleware.RateLimitedResponse",
 ]
 
 ROOT_URLCONF = "accueil.urls"
@@ -245,6 +247,42 @@ AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
 # nothing) and calls are anonymised this many days after the day they took place.
 RETENTION_APPOINTMENT_DAYS = int(os.environ.get("RETENTION_APPOINTMENT_DAYS", "730"))
 RETENTION_CALL_DAYS = int(os.environ.get("RETENTION_CALL_DAYS", "730"))
+
+# Rate limits (accueil/throttle, docs/security.md): "N/s", "N/min", "N/h" or "N/d", counted
+# in the database so that every worker and server shares them; "0" lifts one limit.
+# RATE_LIMITS_ENABLED=0 lifts them all (tests and benchmarks only, never in production).
+RATE_PERIODS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """(count, seconds) from "N/unit"; "0" is (0, 1): no limit."""
+    text = os.environ.get(name, default).strip().replace(" ", "")
+    count, _, unit = text.partition("/")
+    if not count.isdigit() or (count != "0" and unit not in RATE_PERIODS):
+        raise ValueError(f'{name}: "N/s", "N/min", "N/h" or "N/d" expected, got {text!r}')
+    return int(count), RATE_PERIODS.get(unit, 1)
+
+
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMITS = {
+    # Public booking: forms sent and API bookings per address, bookings per patient phone.
+    "booking_ip": env_rate("RATE_LIMIT_BOOKING_IP", "20/h"),
+    "booking_phone": env_rate("RATE_LIMIT_BOOKING_PHONE", "8/d"),
+    # Waitlist sign-ups (web and API) per address and per phone.
+    "waitlist_ip": env_rate("RATE_LIMIT_WAITLIST_IP", "10/h"),
+    "waitlist_phone": env_rate("RATE_LIMIT_WAITLIST_PHONE", "3/d"),
+    # Pages and API calls by manage link or token, per address; and the misses among them
+    # (unknown link, wrong token): token guessing.
+    "manage_ip": env_rate("RATE_LIMIT_MANAGE_IP", "120/h"),
+    "token_miss_ip": env_rate("RATE_LIMIT_TOKEN_MISS_IP", "20/h"),
+    # Every API POST and DELETE per address.
+    "api_ip": env_rate("RATE_LIMIT_API_IP", "120/h"),
+    # Calls started through the calls API from one caller number.
+    "call_number": env_rate("RATE_LIMIT_CALL_NUMBER", "10/h"),
+}
+# SMS pumping: SMS sent to one number in a Paris day, all practices and kinds together
+# (reminders included); over it a message is not sent (shown in "Envois non remis"). 0: none.
+SMS_DAILY_CAP_PER_NUMBER = int(os.environ.get("SMS_DAILY_CAP_PER_NUMBER", "10"))
 
 # HTTPS in production (docs/security.md): off by default so that http://127.0.0.1 works on a
 # development machine; `python manage.py check --deploy` lists what is still missing.

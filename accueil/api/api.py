@@ -6,6 +6,7 @@ from ninja.errors import HttpError, ValidationError
 
 from accueil.api.calls import router as calls_router
 from accueil.api.v1 import router as v1
+from accueil.throttle.services import RateLimited
 
 api = NinjaAPI(
     title="Accueil API",
@@ -48,6 +49,13 @@ def validation_errors(request: HttpRequest, exc: ValidationError) -> HttpRespons
         field = ".".join(parts) or "body"
         errors.setdefault(field, []).append(MESSAGES.get(error.get("type"), error.get("msg")))
     return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(request, {"error": "rate_limited"}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -24,6 +24,7 @@ from ninja.security import HttpBearer
 from accueil.api.v1 import Text
 from accueil.reception import services
 from accueil.reception.models import Call
+from accueil.throttle import services as throttle
 
 
 class TelephonyToken(HttpBearer):
@@ -114,8 +115,11 @@ def organisations(request: HttpRequest):
     return services.public_organisations()
 
 
-@router.post("/calls", response={201: CallOut, 422: FieldErrors})
+@router.post("/calls", response={201: CallOut, 422: FieldErrors, 429: Error})
 def start_call(request: HttpRequest, payload: CallIn):
+    # One number calling again and again (the receptionist texts callers): 429.
+    if payload.from_.strip():
+        throttle.hit(throttle.CALL_NUMBER, throttle.phone_key(payload.from_))
     try:
         result = services.start_call(to=payload.to, from_=payload.from_, channel="api")
     except ValidationError as exc:

@@ -27,6 +27,7 @@ from accueil.notify.models import WaitlistEntry
 from accueil.patients.services import PatientIdentity
 from accueil.scheduling import search
 from accueil.scheduling import services as scheduling
+from accueil.throttle import services as throttle
 
 router = Router()
 
@@ -286,9 +287,12 @@ def first_available(
 
 @router.post(
     "/appointments",
-    response={201: AppointmentCreated, 409: Error, 422: FieldErrors},
+    response={201: AppointmentCreated, 409: Error, 422: FieldErrors, 429: Error},
 )
 def create_appointment(request: HttpRequest, payload: AppointmentIn):
+    _count_post(request, throttle.BOOKING_IP)
+    throttle.hit(throttle.BOOKING_PHONE, throttle.phone_key(payload.patient.phone))
+
     def handler() -> idempotency.Outcome:
         practitioner = (
             Practitioner.objects.select_related("organisation")
@@ -325,9 +329,11 @@ def create_appointment(request: HttpRequest, payload: AppointmentIn):
     return idempotency.respond(request, handler)
 
 
-@router.get("/appointments/{appointment_id}", response={200: AppointmentOut, 404: Error})
+@router.get(
+    "/appointments/{appointment_id}", response={200: AppointmentOut, 404: Error, 429: Error}
+)
 def get_appointment(request: HttpRequest, appointment_id: str, token: str = ""):
-    appointment = _by_token(appointment_id, token)
+    appointment = _by_token(request, appointment_id, token)
     if appointment is None:
         return Status(404, NOT_FOUND)
     audit.record_read(
@@ -343,11 +349,13 @@ def get_appointment(request: HttpRequest, appointment_id: str, token: str = ""):
 
 @router.post(
     "/appointments/{appointment_id}/cancel",
-    response={200: AppointmentOut, 404: Error, 409: Error},
+    response={200: AppointmentOut, 404: Error, 409: Error, 429: Error},
 )
 def cancel_appointment(request: HttpRequest, appointment_id: str, payload: TokenIn):
+    _count_post(request)
+
     def handler() -> idempotency.Outcome:
-        appointment = _by_token(appointment_id, payload.token)
+        appointment = _by_token(request, appointment_id, payload.token)
         if appointment is None:
             return 404, NOT_FOUND
         try:
@@ -363,11 +371,13 @@ def cancel_appointment(request: HttpRequest, appointment_id: str, payload: Token
 
 @router.post(
     "/appointments/{appointment_id}/move",
-    response={200: AppointmentOut, 404: Error, 409: Error, 422: FieldErrors},
+    response={200: AppointmentOut, 404: Error, 409: Error, 422: FieldErrors, 429: Error},
 )
 def move_appointment(request: HttpRequest, appointment_id: str, payload: MoveIn):
+    _count_post(request)
+
     def handler() -> idempotency.Outcome:
-        appointment = _by_token(appointment_id, payload.token)
+        appointment = _by_token(request, appointment_id, payload.token)
         if appointment is None:
             return 404, NOT_FOUND
         try:
@@ -402,9 +412,11 @@ class WaitlistJoined(Schema):
     practitioner: int | None
 
 
-@router.post("/waitlist", response={201: WaitlistJoined, 422: FieldErrors})
+@router.post("/waitlist", response={201: WaitlistJoined, 422: FieldErrors, 429: Error})
 def join_waitlist(request: HttpRequest, payload: WaitlistIn):
     """Be told (SMS, e-mail) when a matching slot frees up; the token lets one leave."""
+    _count_post(request, throttle.WAITLIST_IP)
+    throttle.hit(throttle.WAITLIST_PHONE, throttle.phone_key(payload.patient.phone))
     motif = Motif.objects.filter(PUBLIC_MOTIFS, pk=payload.motif).first()
     if motif is None:
         return Status(422, {"errors": {"motif": ["Motif inconnu."]}})
@@ -429,16 +441,32 @@ def join_waitlist(request: HttpRequest, payload: WaitlistIn):
     )
 
 
-@router.delete("/waitlist/{token}", response={204: None, 404: Error})
+@router.delete("/waitlist/{token}", response={204: None, 404: Error, 429: Error})
 def leave_waitlist(request: HttpRequest, token: str):
-    if not WaitlistEntry.objects.filter(token=token, active=True).exists():
+    _count_post(request)
+    found = throttle.token_lookup(
+        request, lambda: WaitlistEntry.objects.filter(token=token, active=True).first()
+    )
+    if found is None:
         return Status(404, NOT_FOUND)
     waitlist.leave_waitlist(token)
     return Status(204, None)
 
 
-def _by_token(appointment_id: str, token: str) -> Appointment | None:
-    """The appointment if the token matches; None alike for unknown ids and wrong tokens."""
+def _count_post(request: HttpRequest, *scopes: str) -> None:
+    """Rate limits of a POST or DELETE, per client address: every one (API_IP) and those of
+    its kind; before any work, so that nothing is half-done when one is refused (429)."""
+    for scope in (throttle.API_IP, *scopes):
+        throttle.hit_address(scope, request)
+
+
+def _by_token(request: HttpRequest, appointment_id: str, token: str) -> Appointment | None:
+    """The appointment if the token matches; None alike for unknown ids and wrong tokens.
+    Misses are counted per address (token guessing)."""
+    return throttle.token_lookup(request, lambda: _find_by_token(appointment_id, token))
+
+
+def _find_by_token(appointment_id: str, token: str) -> Appointment | None:
     try:
         public_id = uuid.UUID(appointment_id)
     except ValueError:

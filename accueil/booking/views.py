@@ -30,6 +30,7 @@ from accueil.booking.forms import BookingForm, CancelForm
 from accueil.booking.models import Appointment, Channel
 from accueil.directory.models import Motif, Practitioner
 from accueil.scheduling import engine
+from accueil.throttle import services as throttle
 
 # Appointments booked in this browser session, newest last: their confirmation pages.
 SESSION_BOOKED = "booked_appointments"
@@ -226,11 +227,15 @@ def book(request: HttpRequest, org_slug: str, practitioner_id: int, motif_id: in
     posted = request.method == "POST"
     start = public.parse_slot_key((request.POST if posted else request.GET).get("creneau"))
     form = BookingForm(practitioner.organisation, request.POST if posted else None)
+    if posted:
+        throttle.hit_address(throttle.BOOKING_IP, request)
     if start is None:
         problem = _("Choisissez un horaire parmi les créneaux libres.")
         return _render_book(request, form, practitioner, motif, None, problem, status=200)
     if posted and form.is_valid():
         patient, guardian = form.identities()
+        # The number that will receive the confirmation SMS (anti SMS pumping).
+        throttle.hit(throttle.BOOKING_PHONE, throttle.phone_key(patient.phone))
         try:
             appointment = booking.book(
                 practitioner=practitioner,
@@ -356,8 +361,11 @@ def _audit_read(request: HttpRequest, appointment: Appointment, summary: str) ->
     )
 
 
-def _manageable(public_id: uuid.UUID, token: str) -> Appointment:
-    appointment = public.manageable(public_id, token, now=_now())
+def _manageable(request: HttpRequest, public_id: uuid.UUID, token: str) -> Appointment:
+    """The appointment of a manage link; guessing links is rate limited per address."""
+    appointment = throttle.token_lookup(
+        request, lambda: public.manageable(public_id, token, now=_now())
+    )
     if appointment is None:
         raise Http404
     return appointment
@@ -379,7 +387,7 @@ def _manage_context(appointment: Appointment, **extra) -> dict:
 @private_page
 @require_GET
 def manage(request: HttpRequest, public_id: uuid.UUID, token: str) -> HttpResponse:
-    appointment = _manageable(public_id, token)
+    appointment = _manageable(request, public_id, token)
     _audit_read(request, appointment, "Lien de gestion du patient")
     return render(request, "booking/manage.html", _manage_context(appointment))
 
@@ -387,7 +395,7 @@ def manage(request: HttpRequest, public_id: uuid.UUID, token: str) -> HttpRespon
 @private_page
 @require_POST
 def cancel(request: HttpRequest, public_id: uuid.UUID, token: str) -> HttpResponse:
-    appointment = _manageable(public_id, token)
+    appointment = _manageable(request, public_id, token)
     form = CancelForm(request.POST)
     if not form.is_valid():
         context = _manage_context(appointment, cancel_form=form)
@@ -410,7 +418,7 @@ def cancel(request: HttpRequest, public_id: uuid.UUID, token: str) -> HttpRespon
 @private_page
 @require_GET
 def move_week(request: HttpRequest, public_id: uuid.UUID, token: str) -> HttpResponse:
-    appointment = _manageable(public_id, token)
+    appointment = _manageable(request, public_id, token)
     if not public.manage_state(appointment, now=_now()).changeable:
         return redirect("booking:manage", public_id=public_id, token=token)
     return _render_move_week(request, appointment, problem="", status=200)
@@ -470,7 +478,7 @@ def _render_move_week(
 @private_page
 @require_http_methods(["GET", "POST"])
 def move_confirm(request: HttpRequest, public_id: uuid.UUID, token: str) -> HttpResponse:
-    appointment = _manageable(public_id, token)
+    appointment = _manageable(request, public_id, token)
     now = _now()
     if not public.manage_state(appointment, now=now).changeable:
         return redirect("booking:manage", public_id=public_id, token=token)

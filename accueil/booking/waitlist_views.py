@@ -17,6 +17,7 @@ from accueil.booking.forms import WaitlistForm
 from accueil.booking.views import _bookable, _now, private_page
 from accueil.notify import services as waitlist
 from accueil.notify.models import WaitlistEntry, WaitlistOffer
+from accueil.throttle import services as throttle
 
 
 @private_page
@@ -25,8 +26,11 @@ def join(request: HttpRequest, org_slug: str, practitioner_id: int, motif_id: in
     practitioner, motif = _bookable(org_slug, practitioner_id, motif_id)
     form = WaitlistForm(request.POST or None)
     any_practitioner = request.POST.get("any_practitioner") == "1"
+    if request.method == "POST":
+        throttle.hit_address(throttle.WAITLIST_IP, request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        throttle.hit(throttle.WAITLIST_PHONE, throttle.phone_key(data["phone"]))
         try:
             entry = waitlist.join_waitlist(
                 motif=motif,
@@ -54,7 +58,12 @@ def join(request: HttpRequest, org_slug: str, practitioner_id: int, motif_id: in
 @private_page
 @require_http_methods(["GET", "POST"])
 def leave(request: HttpRequest, token: str) -> HttpResponse:
-    entry = WaitlistEntry.objects.filter(token=token, active=True).select_related("motif").first()
+    entry = throttle.token_lookup(
+        request,
+        lambda: (
+            WaitlistEntry.objects.filter(token=token, active=True).select_related("motif").first()
+        ),
+    )
     if entry is None:
         raise Http404
     if request.method == "POST":
@@ -66,10 +75,13 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
 @private_page
 @require_http_methods(["GET", "POST"])
 def offer(request: HttpRequest, token: str) -> HttpResponse:
-    found = (
-        WaitlistOffer.objects.filter(token=token)
-        .select_related("practitioner", "motif", "entry", "site")
-        .first()
+    found = throttle.token_lookup(
+        request,
+        lambda: (
+            WaitlistOffer.objects.filter(token=token)
+            .select_related("practitioner", "motif", "entry", "site")
+            .first()
+        ),
     )
     if found is None:
         raise Http404

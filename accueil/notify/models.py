@@ -84,6 +84,8 @@ class Message(models.Model):
                 name="notify_message_due",
             ),
             models.Index(fields=["organisation", "status", "created_at"]),
+            # The daily SMS cap per number (sending.over_daily_cap).
+            models.Index(fields=["recipient", "sent_at"], name="notify_message_recipient_day"),
         ]
 
     def __str__(self) -> str:

@@ -44,6 +44,7 @@ from accueil.notify.transports import (
     TransientError,
     get_transport,
 )
+from accueil.scheduling import engine
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,30 @@ def stale_reason(message: Message, now: dt.datetime) -> str:
     return ""
 
 
+def over_daily_cap(recipient: str) -> str:
+    """Why an SMS to this number must not go out today (SMS pumping), or "".
+
+    Counts the SMS sent to the number since midnight (Paris), by every practice and of every
+    kind: a real patient gets a few a day (confirmations, reminders, for a whole family on
+    one phone), never SMS_DAILY_CAP_PER_NUMBER; past it the message is dropped with this
+    reason, reminders included, and staff see it in "Envois non remis". Counted on the real
+    clock, as `sent_at` is. Workers sending to the same number at the same instant may each
+    pass the last check: at worst one SMS over the cap per worker."""
+    cap = settings.SMS_DAILY_CAP_PER_NUMBER
+    if cap <= 0:
+        return ""
+    today = timezone.localtime(timezone.now(), engine.PARIS).date()
+    sent = Message.objects.filter(
+        channel=Channel.SMS,
+        recipient=recipient,
+        status=Status.SENT,
+        sent_at__gte=engine.wall_clock(today, dt.time(0)),
+    ).count()
+    if sent >= cap:
+        return f"Plafond de {cap} SMS par jour atteint pour ce numéro (protection anti-abus)."
+    return ""
+
+
 def _deadline(message: Message) -> dt.datetime | None:
     if message.kind == Kind.WAITLIST_OFFER and message.offer is not None:
         return message.offer.expires_at
@@ -168,6 +193,8 @@ def deliver(
                 )
                 return Status.QUEUED
             reason = "Heures de silence : le SMS arriverait trop tard."
+        if not reason:
+            reason = over_daily_cap(message.recipient)
     if reason:
         _mark(message, status=Status.DROPPED, last_error=reason)
         return Status.DROPPED

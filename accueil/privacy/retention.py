@@ -14,6 +14,7 @@ of 4 January 2027 is anonymised on 4 January 2029 (730 days later), not on the 3
 - Calls past `RETENTION_CALL_DAYS`: caller number, transcript, summary and state cleared;
   status, outcomes, times and turn count stay.
 - Audit entries past `AUDIT_RETENTION_DAYS` are deleted (the one deletion the log allows).
+- Rate-limit counters (accueil/throttle) of windows that have ended are deleted.
 
 Every step only touches rows not yet processed: a second run changes nothing.
 """
@@ -38,6 +39,7 @@ from accueil.patients import services as patients
 from accueil.patients.models import Patient
 from accueil.reception.models import Call, Turn
 from accueil.scheduling import engine
+from accueil.throttle import services as throttle
 
 BATCH = 500
 ARCHIVE_FIRST_NAME = "Archives"
@@ -55,6 +57,7 @@ class Report:
     patients: int = 0
     calls: int = 0
     audit_entries: int = 0
+    rate_limit_counters: int = 0  # not per organisation
     per_organisation: dict[int, Counter] = field(default_factory=dict)
 
     def count(self, organisation_id: int, what: str, n: int) -> None:
@@ -83,6 +86,7 @@ def apply_retention(now: dt.datetime | None = None) -> Report:
         cutoff(settings.AUDIT_RETENTION_DAYS, now)
     ).items():
         report.count(organisation_id, "audit_entries", n)
+    report.rate_limit_counters = throttle.purge_expired(now)
     _record(report, now)
     return report
 
@@ -237,6 +241,7 @@ LABELS = {
     "patients": "patients anonymisés",
     "calls": "appels anonymisés",
     "audit_entries": "entrées du journal supprimées",
+    "rate_limit_counters": "compteurs anti-abus expirés supprimés",
 }
 
 
