@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from accueil.api import calls, v1
 from accueil.booking import public
