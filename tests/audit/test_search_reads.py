@@ -20,9 +20,7 @@ def test_every_patient_a_desk_search_lists_is_logged_as_read(client, practice, n
     response = client.get(reverse(name, args=[org.slug]), {"q": "durandal"})
     assert response.status_code == 200
     entries = AuditEntry.objects.filter(action=Action.READ, object_type=ObjectType.PATIENT)
-    assert sorted(entries.values_list("object_id", flat=True)) == sorted(
-        str(p.id) for p in found
-    )
+    assert sorted(entries.values_list("object_id", flat=True)) == sorted(str(p.id) for p in found)
     entry = entries.first()
     assert entry.actor == practice["member"] and entry.organisation_id == org.id
     assert "durandal" not in entry.summary.lower()  # the query may be a name
