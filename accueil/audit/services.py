@@ -19,6 +19,7 @@ from django.utils import timezone
 from accueil.audit.context import client_ip, current_ip
 from accueil.audit.models import SYSTEM_CHANNEL, Action, AuditEntry, ObjectType
 from accueil.booking.models import Channel
+from accueil.directory import roles
 from accueil.directory.models import Membership, Organisation
 
 CHANNEL_LABELS = {**dict(Channel.choices), SYSTEM_CHANNEL: "Tâche automatique"}
@@ -75,6 +76,37 @@ def record_read(
         actor=getattr(request, "user", None),
         summary=summary,
         ip=client_ip(request),
+    )
+
+
+def record_reads(
+    request: HttpRequest,
+    *,
+    organisation_id: int,
+    object_type: ObjectType,
+    object_ids: list[str | int],
+    channel: str,
+    summary: str = "",
+) -> list[AuditEntry]:
+    """One read entry per object a page listed (search results): the log answers "who saw
+    this patient" by the patient's id, whatever page showed them. One INSERT."""
+    user = getattr(request, "user", None)
+    user = user if user is not None and user.is_authenticated else None
+    at, ip = timezone.now(), client_ip(request)
+    return AuditEntry.objects.bulk_create(
+        AuditEntry(
+            at=at,
+            organisation_id=organisation_id,
+            actor=user,
+            actor_label=user.get_username() if user is not None else "",
+            action=Action.READ,
+            object_type=object_type,
+            object_id=str(object_id)[:64],
+            channel=channel,
+            ip=ip,
+            summary=summary[:300],
+        )
+        for object_id in object_ids
     )
 
 
@@ -140,4 +172,4 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def may_read_log(membership: Membership) -> bool:
     """The log shows every member's accesses: for the practice's owners only."""
-    return membership.role == Membership.Role.OWNER
+    return roles.may(membership, roles.Capability.PRIVACY)

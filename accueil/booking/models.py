@@ -30,6 +30,7 @@ class Channel(models.TextChoices):
     PHONE_AGENT = "phone_agent", "Standardiste virtuelle"
     OPERATOR = "operator", "Télésecrétariat"
     API = "api", "API"
+    REFERRER = "referrer", "Correspondant"
 
 
 def new_manage_token() -> str:

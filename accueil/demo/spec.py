@@ -19,6 +19,8 @@ REFERRERS = Motif.BookableBy.REFERRERS
 OWNER = Membership.Role.OWNER
 PRACTITIONER = Membership.Role.PRACTITIONER
 SECRETARY = Membership.Role.SECRETARY
+REFERRER = Membership.Role.REFERRER
+ANALYST = Membership.Role.ANALYST
 
 MON, TUE, WED, THU, FRI, SAT = "0", "1", "2", "3", "4", "5"
 WEEKDAYS = "0,1,2,3,4"
@@ -457,7 +459,11 @@ MSP = OrganisationSpec(
         ),
     ),
     patients=PatientsSpec(households=300, with_children=0.4),
-    logins=(LoginSpec("accueil.deuxvallees", "Nadia", "Roussel", SECRETARY),),
+    logins=(
+        LoginSpec("accueil.deuxvallees", "Nadia", "Roussel", SECRETARY),
+        # The territory's view: the no-show statistics, never a patient.
+        LoginSpec("analyste.territoire", "Karine", "Delattre", ANALYST),
+    ),
 )
 
 PMI = OrganisationSpec(
@@ -693,7 +699,11 @@ CARDIOLOGY = OrganisationSpec(
         ),
     ),
     patients=PatientsSpec(households=240, with_children=0.0, adult_ages=(45, 92)),
-    logins=(LoginSpec("secretariat.cardio", "Sandrine", "Poulain", SECRETARY),),
+    logins=(
+        LoginSpec("secretariat.cardio", "Sandrine", "Poulain", SECRETARY),
+        # A GP in town who sends patients for a cardiology opinion (motifs open to referrers).
+        LoginSpec("correspondant.cardio", "Hervé", "Lambert", REFERRER),
+    ),
 )
 
 ORGANISATIONS = (CABINET, MSP, PMI, CARDIOLOGY)

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from accueil.desk.calls_forms import CallFilterForm, StartCallForm, UtteranceForm
 from accueil.desk.views import staff_view
+from accueil.directory.roles import Capability
 from accueil.reception import services
 from accueil.reception.models import CHANNEL_LABELS, OUTCOME_LABELS, Call
 
@@ -54,7 +55,7 @@ def _row(call: Call) -> dict:
     }
 
 
-@staff_view
+@staff_view(Capability.CALLS)
 def call_log(request: HttpRequest) -> HttpResponse:
     form = CallFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -83,7 +84,7 @@ def _record(request: HttpRequest, call_id: uuid.UUID) -> services.CallRecord:
     return record
 
 
-@staff_view
+@staff_view(Capability.CALLS)
 def call_detail(request: HttpRequest, call_id: uuid.UUID) -> HttpResponse:
     record = _record(request, call_id)
     context = {
@@ -99,7 +100,7 @@ def call_detail(request: HttpRequest, call_id: uuid.UUID) -> HttpResponse:
 # Simulator ----------------------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.CALLS)
 def simulator(request: HttpRequest) -> HttpResponse:
     """GET: the form to call the practice; POST: the call starts, its page opens."""
     organisation = request.organisation
@@ -126,7 +127,7 @@ def simulator(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/calls/simulator.html", context)
 
 
-@staff_view
+@staff_view(Capability.CALLS)
 def simulator_call(request: HttpRequest, call_id: uuid.UUID) -> HttpResponse:
     """GET: the call so far; POST: one utterance (or hanging up). htmx gets the new turns
     and the controls; without JavaScript the POST redirects to the page."""

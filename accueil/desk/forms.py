@@ -88,3 +88,18 @@ def parse_day(value: str | None, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+
+
+class ReferrerSearchForm(forms.Form):
+    """A referrer's slot search: only practitioners and motifs open to referrers."""
+
+    practitioner = forms.ModelChoiceField(
+        label="Praticien", queryset=Practitioner.objects.none(), empty_label=None
+    )
+    motif = forms.ModelChoiceField(label="Motif", queryset=Motif.objects.none(), empty_label=None)
+    day = forms.DateField(label="Jour", widget=DATE_INPUT)
+
+    def __init__(self, practitioners, motifs, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+        self.fields["motif"].queryset = motifs

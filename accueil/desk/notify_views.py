@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accueil.desk.notify_forms import MessageTextForm, NotificationSettingsForm
 from accueil.desk.settings_views import _data, _initial, _save, settings_view
 from accueil.desk.views import staff_view
+from accueil.directory.roles import Capability
 from accueil.notify import services as notify
 from accueil.notify import texts
 from accueil.notify.models import Channel, Kind, Message
@@ -142,7 +143,7 @@ def notify_text_reset(request: HttpRequest, kind: str, channel: str) -> HttpResp
 # Messages not delivered ---------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.MESSAGES)
 def undelivered(request: HttpRequest) -> HttpResponse:
     """Failed and dropped messages of the last 7 days, newest first, with the reason."""
     now = timezone.now()

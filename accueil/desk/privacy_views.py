@@ -1,16 +1,14 @@
 """The practice owner's data-protection pages: the audit log (search, CSV export) and the
 patients' rights (everything held about one patient, as a page and as JSON; erasure).
 
-Owners only: other members get 403, outsiders 404 (`staff_view`). Thin: the rules are in
-`audit.services` and `privacy.rights`.
+Owners only (`Capability.PRIVACY`): other members get 403, outsiders 404 (`staff_view`).
+Thin: the rules are in `audit.services` and `privacy.rights`.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,34 +26,17 @@ from accueil.audit.models import AuditEntry, ObjectType
 from accueil.booking.models import Channel
 from accueil.desk.privacy_forms import JournalFilterForm
 from accueil.desk.views import staff_view
-from accueil.directory.models import Membership
+from accueil.directory.roles import Capability
 from accueil.privacy import rights
 from accueil.scheduling import engine
 
 PAGE_SIZE = 100
 
 
-def owner_view(rule: Callable[[Membership], bool]):
-    """`staff_view`, then 403 for members the rule refuses."""
-
-    def decorate(view):
-        @staff_view
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not rule(request.membership):
-                context = {"organisation": request.organisation}
-                return render(request, "desk/privacy/forbidden.html", context, status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
 # Audit log ----------------------------------------------------------------------------------
 
 
-@owner_view(audit.may_read_log)
+@staff_view(Capability.PRIVACY)
 def journal(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation
     form = JournalFilterForm(organisation, request.GET or None)
@@ -78,7 +59,7 @@ def journal(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/privacy/journal.html", context)
 
 
-@owner_view(audit.may_read_log)
+@staff_view(Capability.PRIVACY)
 def journal_csv(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation
     form = JournalFilterForm(organisation, request.GET or None)
@@ -164,7 +145,7 @@ def _patient_data(request: HttpRequest, patient_id: int, summary: str) -> dict:
     return data
 
 
-@owner_view(rights.may_handle)
+@staff_view(Capability.PRIVACY)
 def patient_data(request: HttpRequest, patient_id: int) -> HttpResponse:
     data = _patient_data(request, patient_id, "Données du patient (droit d'accès)")
     context = {
@@ -178,7 +159,7 @@ def patient_data(request: HttpRequest, patient_id: int) -> HttpResponse:
     return response
 
 
-@owner_view(rights.may_handle)
+@staff_view(Capability.PRIVACY)
 def patient_data_json(request: HttpRequest, patient_id: int) -> HttpResponse:
     data = _patient_data(request, patient_id, "Export JSON des données (droit d'accès)")
     response = HttpResponse(
@@ -190,7 +171,7 @@ def patient_data_json(request: HttpRequest, patient_id: int) -> HttpResponse:
     return response
 
 
-@owner_view(rights.may_handle)
+@staff_view(Capability.PRIVACY)
 def patient_erase(request: HttpRequest, patient_id: int) -> HttpResponse:
     organisation = request.organisation
     data = _patient_data(request, patient_id, "Effacement : page de confirmation")

@@ -12,18 +12,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from accueil.booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, Status
+from accueil.booking import services as booking
+from accueil.booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, Channel, Status
 from accueil.desk.models import StaffMessage
 from accueil.desk.stats import late_cancellation
-from accueil.directory.models import Membership, Organisation, Practitioner
+from accueil.directory import roles
+from accueil.directory.models import Membership, Motif, Organisation, Practitioner
+from accueil.directory.roles import Capability
+from accueil.directory.services import Audience, motifs_open_to
 from accueil.notify.services import notify_practitioner
 from accueil.patients.models import Patient
-from accueil.patients.services import normalise_phone
+from accueil.patients.services import PatientIdentity, normalise_phone
 from accueil.scheduling import engine
 from accueil.scheduling.models import Absence
 from accueil.scheduling.services import closed_days, load_periods
@@ -41,6 +45,17 @@ def memberships(user: AbstractBaseUser) -> QuerySet[Membership]:
 def membership_of(user: AbstractBaseUser, slug: str) -> Membership | None:
     """The user's membership of the organisation `slug`, None for anyone else."""
     return memberships(user).filter(organisation__slug=slug).first()
+
+
+def visible_appointments(membership: Membership) -> QuerySet[Appointment]:
+    """The appointments this member may see: all of the organisation's for staff, only the
+    ones they booked for a referrer, none for anyone else (an analyst)."""
+    appointments = Appointment.objects.filter(organisation_id=membership.organisation_id)
+    if roles.may(membership, Capability.AGENDA):
+        return appointments
+    if roles.may(membership, Capability.REFERRER_BOOKING):
+        return appointments.filter(created_by_id=membership.user_id)
+    return appointments.none()
 
 
 # Agenda -------------------------------------------------------------------------------------
@@ -191,12 +206,23 @@ def waiting_room(organisation: Organisation, now: dt.datetime) -> list[Arrival]:
 DATE_FR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
-def search_patients(organisation: Organisation, query: str, limit: int = 20) -> list[Patient]:
+def visible_patients(membership: Membership) -> QuerySet[Patient]:
+    """The patients this member may look up: the organisation's for staff, those of the
+    appointments they booked for a referrer, none for anyone else."""
+    patients = Patient.objects.filter(organisation_id=membership.organisation_id)
+    if roles.may(membership, Capability.PATIENTS):
+        return patients
+    if roles.may(membership, Capability.REFERRER_BOOKING):
+        return patients.filter(appointments__created_by_id=membership.user_id).distinct()
+    return patients.none()
+
+
+def search_patients(membership: Membership, query: str, limit: int = 20) -> list[Patient]:
     """Patients by name words, birth date (JJ/MM/AAAA) or phone, as staff type them."""
     query = " ".join(query.split())
     if len(query) < 2:
         return []
-    patients = Patient.objects.filter(organisation=organisation)
+    patients = visible_patients(membership)
     birth_date = _parse_french_date(query)
     if birth_date is not None:
         patients = patients.filter(birth_date=birth_date)
@@ -236,11 +262,10 @@ class PatientFile:
     late_cancellations: int
 
 
-def patient_file(organisation: Organisation, patient_id: int) -> PatientFile | None:
+def patient_file(membership: Membership, patient_id: int) -> PatientFile | None:
+    organisation = membership.organisation
     patient = (
-        Patient.objects.filter(organisation=organisation, pk=patient_id)
-        .select_related("managed_by")
-        .first()
+        visible_patients(membership).filter(pk=patient_id).select_related("managed_by").first()
     )
     if patient is None:
         return None
@@ -336,4 +361,83 @@ def mark_message_done(
         StaffMessage.objects.filter(
             organisation=organisation, pk=message_id, done_at__isnull=True
         ).update(done_at=now, done_by=actor)
+    )
+
+
+# Referrers ----------------------------------------------------------------------------------
+# An outside professional books, for their patient, the motifs open to referrers, and sees
+# or cancels only what they booked. Every function checks the role itself: a view that
+# forgot to would still get nothing of anyone else's.
+
+
+def _check_referrer(membership: Membership) -> None:
+    if not roles.may(membership, Capability.REFERRER_BOOKING):
+        raise PermissionDenied
+
+
+def referrer_practitioners(organisation: Organisation) -> QuerySet[Practitioner]:
+    """Active practitioners offering at least one motif open to referrers."""
+    open_ids = Motif.objects.filter(organisation=organisation).filter(
+        motifs_open_to(Audience.REFERRER)
+    )
+    return organisation.practitioners.filter(active=True, motifs__in=open_ids).distinct()
+
+
+def referrer_motifs(organisation: Organisation) -> QuerySet[Motif]:
+    return Motif.objects.filter(organisation=organisation).filter(motifs_open_to(Audience.REFERRER))
+
+
+def referrer_appointments(membership: Membership) -> QuerySet[Appointment]:
+    """What this referrer booked in the organisation, newest start first."""
+    _check_referrer(membership)
+    return (
+        visible_appointments(membership)
+        .select_related("practitioner", "motif", "site", "patient")
+        .order_by("-start")
+    )
+
+
+def book_for_referrer(
+    membership: Membership,
+    *,
+    practitioner: Practitioner,
+    motif: Motif,
+    start: dt.datetime,
+    identity: PatientIdentity,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book through the one booking service, as a referrer: only motifs open to referrers
+    (ValidationError otherwise), the referrer recorded as the author."""
+    _check_referrer(membership)
+    if practitioner.organisation_id != membership.organisation_id:
+        raise ValidationError({"practitioner": ["Praticien inconnu de cet établissement."]})
+    return booking.book(
+        practitioner=practitioner,
+        motif=motif,
+        start=start,
+        patient=identity,
+        channel=Channel.REFERRER,
+        audience=Audience.REFERRER,
+        actor=membership.user,
+        now=now,
+    )
+
+
+def cancel_for_referrer(
+    membership: Membership, public_id, *, reason: str = "", now: dt.datetime | None = None
+) -> Appointment | None:
+    """Cancel an upcoming appointment this referrer booked; None if it is not theirs."""
+    now = now or timezone.now()
+    appointment = referrer_appointments(membership).filter(public_id=public_id).first()
+    if appointment is None:
+        return None
+    if appointment.start <= now:
+        raise booking.NotChangeable("too_late", "Ce rendez-vous est passé.")
+    return booking.cancel(
+        appointment,
+        by_patient=False,
+        channel=Channel.REFERRER,
+        reason=reason,
+        actor=membership.user,
+        now=now,
     )

@@ -31,6 +31,7 @@ from accueil.desk.settings_forms import (
 from accueil.desk.views import staff_view
 from accueil.directory import services as directory
 from accueil.directory.models import Motif, Organisation, Practitioner, Site
+from accueil.directory.roles import Capability
 from accueil.scheduling import engine
 from accueil.scheduling import services as scheduling
 from accueil.scheduling.models import WEEKDAY_NAMES, Absence, OpeningPeriod
@@ -39,7 +40,7 @@ from accueil.scheduling.models import WEEKDAY_NAMES, Absence, OpeningPeriod
 def settings_view(view):
     """`staff_view`, then: `request.may_edit` for owners; a POST from anyone else gets 403."""
 
-    @staff_view
+    @staff_view(Capability.SETTINGS_READ)
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         request.may_edit = directory.may_change_settings(request.membership)

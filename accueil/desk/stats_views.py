@@ -13,6 +13,7 @@ from django.utils import timezone
 from accueil.desk import stats
 from accueil.desk.stats_forms import StatsForm
 from accueil.desk.views import _today, staff_view
+from accueil.directory.roles import Capability
 
 
 def _stats(request: HttpRequest, form: StatsForm) -> stats.NoShowStats:
@@ -27,7 +28,7 @@ def _stats(request: HttpRequest, form: StatsForm) -> stats.NoShowStats:
     )
 
 
-@staff_view
+@staff_view(Capability.STATISTICS)
 def no_shows(request: HttpRequest) -> HttpResponse:
     form = StatsForm(request.organisation, request.GET, _today())
     context = {"organisation": request.organisation, "nav": "stats", "form": form}
@@ -43,7 +44,7 @@ def no_shows(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/stats.html", context)
 
 
-@staff_view
+@staff_view(Capability.STATISTICS)
 def no_shows_csv(request: HttpRequest) -> HttpResponse:
     form = StatsForm(request.organisation, request.GET, _today())
     if not form.is_valid():  # the page shows the errors next to the filters

@@ -6,6 +6,7 @@ from accueil.desk import (
     instructions_views,
     notify_views,
     privacy_views,
+    referrer_views,
     settings_views,
     stats_views,
     views,
@@ -68,6 +69,14 @@ urlpatterns = [
         "<slug:slug>/absences/<int:absence_id>/supprimer/",
         views.delete_absence,
         name="delete_absence",
+    ),
+    # Referrers (outside professionals): their bookings only.
+    path("<slug:slug>/correspondant/", referrer_views.appointments, name="referrer"),
+    path("<slug:slug>/correspondant/adresser/", referrer_views.book, name="referrer_book"),
+    path(
+        "<slug:slug>/correspondant/rdv/<uuid:public_id>/annuler/",
+        referrer_views.cancel,
+        name="referrer_cancel",
     ),
     path("<slug:slug>/messages/", views.staff_messages, name="messages"),
     path("<slug:slug>/messages/<int:message_id>/traite/", views.message_done, name="message_done"),

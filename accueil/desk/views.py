@@ -1,7 +1,8 @@
 """Back-office pages. Thin: resolve the organisation, parse, call services, render.
 
-Every view but the organisation list is wrapped by `staff_view`: anonymous users go to the
-login page, users without a membership of the organisation in the URL get a 404.
+Every view but the organisation list is wrapped by `staff_view(capability)`: anonymous users
+go to the login page, users without a membership of the organisation in the URL get a 404,
+members whose role lacks the capability (`directory.roles`) a 403.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from accueil.desk.forms import (
     SlotSearchForm,
     parse_day,
 )
+from accueil.directory import roles
+from accueil.directory.roles import Capability
 from accueil.directory.services import Audience
 from accueil.notify import services as notify
 from accueil.patients.models import Patient
@@ -45,18 +48,48 @@ PX_PER_MINUTE = 1.4
 POLL_SECONDS = 4
 
 
-def staff_view(view):
-    @login_required(login_url="desk:login")
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
-        membership = services.membership_of(request.user, slug)
-        if membership is None:
-            raise Http404
-        request.membership = membership
-        request.organisation = membership.organisation
-        return view(request, *args, **kwargs)
+# What a member refused by `staff_view` reads (403), by the capability the page needs.
+REFUSALS = {
+    Capability.PRIVACY: "Seul le responsable de l'établissement peut consulter le journal "
+    "d'accès et traiter les demandes des patients (accès à leurs données, effacement).",
+    Capability.REFERRER_BOOKING: "Cet espace est celui des correspondants de l'établissement.",
+}
+DEFAULT_REFUSAL = "Votre rôle dans l'établissement ne donne pas accès à cette page."
 
-    return wrapper
+
+def staff_view(capability: Capability | None):
+    """The view needs a membership of the URL's organisation whose role has `capability`
+    (`directory.roles`; None: any member). Anonymous users go to the login page; anyone outside the
+    organisation gets a 404 (no existence leak); a member without the capability a 403
+    (they know the practice: the page says why)."""
+
+    def decorate(view):
+        @login_required(login_url="desk:login")
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+            membership = services.membership_of(request.user, slug)
+            if membership is None:
+                raise Http404
+            request.membership = membership
+            request.organisation = membership.organisation
+            request.capabilities = roles.capabilities_of(membership)  # the menu reads them
+            if capability is not None and not roles.may(membership, capability):
+                return refuse(request, capability)
+            return view(request, *args, **kwargs)
+
+        wrapper.capability = capability  # read by tests/security/test_access_sweep.py
+        return wrapper
+
+    return decorate
+
+
+def refuse(request: HttpRequest, capability: Capability) -> HttpResponse:
+    context = {
+        "organisation": request.organisation,
+        "reason": REFUSALS.get(capability, DEFAULT_REFUSAL),
+        "home": reverse(roles.home_page(request.membership), args=[request.organisation.slug]),
+    }
+    return render(request, "desk/forbidden.html", context, status=403)
 
 
 def _now() -> dt.datetime:
@@ -75,6 +108,19 @@ def _audit_read(request: HttpRequest, object_type: ObjectType, object_id, summar
     )
 
 
+def _audit_search(request: HttpRequest, found: list[Patient], summary: str) -> None:
+    """Search results show names, birth dates and phones: each patient listed is a read.
+    The summary never repeats the query, which may be a name."""
+    audit.record_reads(
+        request,
+        organisation_id=request.organisation.id,
+        object_type=ObjectType.PATIENT,
+        object_ids=[p.id for p in found],
+        channel=Channel.DESK,
+        summary=summary,
+    )
+
+
 def _today() -> dt.date:
     return timezone.localtime(_now(), engine.PARIS).date()
 
@@ -83,19 +129,19 @@ def _today() -> dt.date:
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(services.memberships(request.user))
     if len(memberships) == 1:
-        return redirect("desk:agenda", slug=memberships[0].organisation.slug)
+        return redirect(roles.home_page(memberships[0]), slug=memberships[0].organisation.slug)
     return render(request, "desk/home.html", {"memberships": memberships})
 
 
-@staff_view
+@staff_view(None)
 def organisation_home(request: HttpRequest) -> HttpResponse:
-    return redirect("desk:agenda", slug=request.organisation.slug)
+    return redirect(roles.home_page(request.membership), slug=request.organisation.slug)
 
 
 # Agenda -------------------------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 def agenda(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation
     practitioners = list(organisation.practitioners.filter(active=True))
@@ -195,7 +241,7 @@ def _ceil_hour(moment: dt.datetime) -> int:
 # Booking from the desk ----------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 def new_appointment(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation
     data = request.POST if request.method == "POST" else request.GET
@@ -276,9 +322,10 @@ def _book_from_desk(request: HttpRequest, cleaned: dict, patient_form: NewPatien
         return " ".join(exc.messages)
 
 
-@staff_view
+@staff_view(Capability.PATIENTS)
 def patient_picker(request: HttpRequest) -> HttpResponse:
-    found = services.search_patients(request.organisation, request.GET.get("q", ""), limit=10)
+    found = services.search_patients(request.membership, request.GET.get("q", ""), limit=10)
+    _audit_search(request, found, "Recherche de patients (prise de rendez-vous)")
     return render(request, "desk/_patient_picker.html", {"patients": found})
 
 
@@ -287,7 +334,8 @@ def patient_picker(request: HttpRequest) -> HttpResponse:
 
 def _appointment(request: HttpRequest, public_id: uuid.UUID) -> Appointment:
     appointment = (
-        Appointment.objects.filter(organisation=request.organisation, public_id=public_id)
+        services.visible_appointments(request.membership)
+        .filter(public_id=public_id)
         .select_related("patient", "practitioner", "motif", "site")
         .first()
     )
@@ -296,7 +344,7 @@ def _appointment(request: HttpRequest, public_id: uuid.UUID) -> Appointment:
     return appointment
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 def appointment_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     appointment = _appointment(request, public_id)
     _audit_read(request, ObjectType.APPOINTMENT, public_id, "Fiche du rendez-vous")
@@ -325,7 +373,7 @@ def appointment_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     return render(request, "desk/appointment.html", context)
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 @require_POST
 def appointment_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     appointment = _appointment(request, public_id)
@@ -339,7 +387,7 @@ def appointment_status(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     return redirect("desk:appointment", slug=request.organisation.slug, public_id=public_id)
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 @require_POST
 def appointment_cancel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     appointment = _appointment(request, public_id)
@@ -355,7 +403,7 @@ def appointment_cancel(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     return redirect("desk:appointment", slug=request.organisation.slug, public_id=public_id)
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 @require_POST
 def appointment_move(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     appointment = _appointment(request, public_id)
@@ -381,7 +429,7 @@ def appointment_move(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
 # Waiting room -------------------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 def waiting_room(request: HttpRequest) -> HttpResponse:
     rows = services.waiting_room(request.organisation, _now())
     if not request.headers.get("HX-Request"):
@@ -403,10 +451,11 @@ def waiting_room(request: HttpRequest) -> HttpResponse:
 # Patients -----------------------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.PATIENTS)
 def patients(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    found = services.search_patients(request.organisation, query, limit=50)
+    found = services.search_patients(request.membership, query, limit=50)
+    _audit_search(request, found, "Recherche de patients")
     return render(
         request,
         "desk/patients.html",
@@ -414,9 +463,9 @@ def patients(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view
+@staff_view(Capability.PATIENTS)
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    file = services.patient_file(request.organisation, patient_id)
+    file = services.patient_file(request.membership, patient_id)
     if file is None:
         raise Http404
     _audit_read(request, ObjectType.PATIENT, patient_id, "Dossier patient")
@@ -429,7 +478,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "desk/patient.html", context)
 
 
-@staff_view
+@staff_view(Capability.PATIENTS)
 @require_POST
 def patient_sms(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = Patient.objects.filter(organisation=request.organisation, pk=patient_id).first()
@@ -445,7 +494,7 @@ def patient_sms(request: HttpRequest, patient_id: int) -> HttpResponse:
 # Absences -----------------------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 def new_absence(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation
     form = AbsenceForm(
@@ -479,7 +528,7 @@ def new_absence(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/absence_form.html", {"organisation": organisation, "form": form})
 
 
-@staff_view
+@staff_view(Capability.AGENDA)
 @require_POST
 def delete_absence(request: HttpRequest, absence_id: int) -> HttpResponse:
     absence = Absence.objects.filter(
@@ -495,7 +544,7 @@ def delete_absence(request: HttpRequest, absence_id: int) -> HttpResponse:
 # Messages -----------------------------------------------------------------------------------
 
 
-@staff_view
+@staff_view(Capability.MESSAGES)
 def staff_messages(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation
     form = MessageForm(organisation, request.POST or None)
@@ -524,7 +573,7 @@ def staff_messages(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/messages.html", context)
 
 
-@staff_view
+@staff_view(Capability.MESSAGES)
 @require_POST
 def message_done(request: HttpRequest, message_id: int) -> HttpResponse:
     if not services.mark_message_done(request.organisation, message_id, request.user, _now()):

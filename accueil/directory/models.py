@@ -125,6 +125,10 @@ class Membership(models.Model):
         OWNER = "owner", "Responsable"
         PRACTITIONER = "practitioner", "Praticien"
         SECRETARY = "secretary", "Secrétaire"
+        # Outside professional: books the motifs open to referrers, sees only their bookings.
+        REFERRER = "referrer", "Correspondant"
+        # Territory: aggregate figures only, never a patient.
+        ANALYST = "analyst", "Analyste territorial"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from accueil.directory import roles
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner, Site
 
 
@@ -67,7 +68,7 @@ Errors = dict[str, list[str]]
 
 
 def may_change_settings(membership: Membership) -> bool:
-    return membership.role == Membership.Role.OWNER
+    return roles.may(membership, roles.Capability.SETTINGS_WRITE)
 
 
 def update_profile(

@@ -27,6 +27,7 @@ from accueil.audit import services as audit
 from accueil.audit.models import Action, AuditEntry, ObjectType
 from accueil.booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, Channel
 from accueil.desk.models import StaffMessage
+from accueil.directory import roles
 from accueil.directory.models import Membership, Organisation
 from accueil.notify.models import Message, WaitlistEntry
 from accueil.patients import services as patients
@@ -38,7 +39,7 @@ from accueil.scheduling import engine
 
 def may_handle(membership: Membership) -> bool:
     """Exports and erasures are the practice owner's (the data controller's) decisions."""
-    return membership.role == Membership.Role.OWNER
+    return roles.may(membership, roles.Capability.PRIVACY)
 
 
 def _local(instant: dt.datetime | None) -> dt.datetime | None:

@@ -1,6 +1,6 @@
 """The receptionist's desk pages: call log, one call, the simulator, the instruction sheet.
 
-The access sweep (test_access.py) checks owner, member, outsider and anonymous on every one
+The access sweep (tests/security/test_access_sweep.py) checks the whole cast on every one
 of these URLs; here: what they show, what they change, and garbage input.
 """
 

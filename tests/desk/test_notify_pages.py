@@ -1,6 +1,6 @@
 """Desk pages of notifications: the "Rappels et messages" settings and texts (owners change,
 members read), the live SMS count, the messages of an appointment, the messages not
-delivered. The access sweep (test_access.py) checks outsiders and anonymous users too."""
+delivered. The access sweep (tests/security/test_access_sweep.py) checks the whole cast too."""
 
 import datetime as dt
 

@@ -1,6 +1,7 @@
 """Settings pages of the back office: owners change them, other members only read them.
 
-The access sweep (test_access.py) checks outsiders and anonymous users on these URLs too.
+The access sweep (tests/security/test_access_sweep.py) checks every member of the cast on
+these URLs too.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from accueil.scheduling import services as scheduling
 from accueil.scheduling.engine import wall_clock
 from accueil.scheduling.models import Absence, OpeningPeriod
 from tests import factories
-from tests.desk.test_access import desk_patterns
+from tests.access import desk_patterns
 from tests.factories import MONDAY, NOW
 
 pytestmark = pytest.mark.django_db
