@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -160,6 +161,15 @@ def client_contracts(secretariat: Organisation) -> list[Contract]:
 # Calls arriving --------------------------------------------------------------------------
 
 
+def active_contracts(client: Organisation) -> list[Contract]:
+    """The client's active contracts, highest priority first (routing.choose's order)."""
+    return list(
+        Contract.objects.filter(client=client, active=True)
+        .select_related("secretariat")
+        .order_by("-priority", "id")
+    )
+
+
 def route(
     client: Organisation,
     moment: dt.datetime,
@@ -169,7 +179,6 @@ def route(
     desk_missed: bool = False,
 ) -> tuple[routing.Decision, Contract | None]:
     """The decision of the client's active contracts (highest priority first)."""
-    contracts = Contract.objects.filter(client=client, active=True).order_by("-priority", "id")
     return routing.choose(
         (
             routing.decide(
@@ -177,7 +186,7 @@ def route(
             ),
             c,
         )
-        for c in contracts.select_related("secretariat")
+        for c in active_contracts(client)
     )
 
 
@@ -197,6 +206,7 @@ def enqueue(
     reception_call: Call | None = None,
     urgent: bool = False,
     listed: bool = False,
+    twilio_call_sid: str = "",
 ) -> QueuedCall:
     return QueuedCall.objects.create(
         secretariat_id=contract.secretariat_id,
@@ -210,6 +220,7 @@ def enqueue(
         required_skills=list(contract.required_skills),
         queued_at=now,
         rank_at=now - dt.timedelta(seconds=contract.priority),
+        twilio_call_sid=twilio_call_sid[:64],
     )
 
 
@@ -231,24 +242,50 @@ def queue_handover(call: Call, now: dt.datetime) -> QueuedCall | None:
         now=now,
         reception_call=call,
         listed=listed_for_put_through(sheet, call.from_number),
+        twilio_call_sid=call.external_id if call.channel == "twilio" else "",
     )
     logger.info("call %s handed over to secretariat %s", call.id, contract.secretariat_id)
     return queued
 
 
-def receive_call(
+@dataclass
+class Arrival:
+    """Where a direct call went (`routing.arrive`), and what the telephony must do."""
+
+    route: routing.Arrival
+    client: Organisation
+    queued: QueuedCall | None = None
+    position: int | None = None  # 1 for the next call an operator takes
+    desk_number: str = ""  # the number to ring for RING_DESK
+
+    @property
+    def step(self) -> routing.Step:
+        return self.route.step
+
+
+def answering_of(sheet: dict[str, Any]) -> routing.Answering:
+    answering = sheet["answering"]
+    return routing.Answering(
+        mode=answering["mode"],
+        desk_hours=routing.spans(answering["desk_hours"]),
+        seconds=answering["overflow_seconds"],
+        desk_line=bool(sheet["fallback"]["number"]),
+    )
+
+
+def arrive(
     to: str,
     from_: str = "",
     *,
     now: dt.datetime | None = None,
-    urgent: bool = False,
     desk_missed: bool = False,
-) -> tuple[routing.Decision, QueuedCall | None]:
-    """A call dialled to a practice's number: queued when a contract takes it now.
-
-    RING_DESK tells the telephony to ring the practice first and to come back with
-    `desk_missed=True` after `ring_seconds`; NOT_OURS leaves the call to the practice or
-    its virtual receptionist."""
+    urgent: bool = False,
+    twilio_call_sid: str = "",
+) -> Arrival:
+    """A call dialled to a practice's number, for the Twilio webhook and the calls API:
+    queued when a contract takes it now, else the desk rings first or the receptionist
+    answers (routing.arrive). RING_DESK: come back with `desk_missed=True` when nobody
+    picked up after `route.seconds`."""
     now = now or timezone.now()
     client = resolve_organisation(to)
     if client is None:
@@ -258,24 +295,48 @@ def receive_call(
     except ValidationError:
         caller = ""
     sheet = current_sheet(client)[1]
-    decision, contract = route(
-        client,
+    route = routing.arrive(
+        [(terms_of(c), c) for c in active_contracts(client)],
+        answering_of(sheet),
         now,
-        source=routing.DIRECT,
-        desk_open=instructions.desk_answers(sheet, now),
         desk_missed=desk_missed,
     )
-    if decision.action is not routing.Action.QUEUE:
-        return decision, None
-    queued = enqueue(
-        contract,
+    arrival = Arrival(route, client, desk_number=sheet["fallback"]["number"])
+    if route.step is not routing.Step.QUEUE:
+        return arrival
+    if twilio_call_sid:
+        queued = QueuedCall.objects.filter(twilio_call_sid=twilio_call_sid).first()
+        if queued is not None:  # Twilio asked again for the same call
+            arrival.queued, arrival.position = queued, queue_position(queued)
+            return arrival
+    arrival.queued = enqueue(
+        route.contract,
         source=QueuedCall.Source.DIRECT,
         caller_number=caller,
         now=now,
         urgent=urgent,
         listed=listed_for_put_through(sheet, caller),
+        twilio_call_sid=twilio_call_sid,
     )
-    return decision, queued
+    arrival.position = queue_position(arrival.queued)
+    logger.info("direct call queued for secretariat %s", route.contract.secretariat_id)
+    return arrival
+
+
+def queue_position(queued: QueuedCall) -> int | None:
+    """1 + the waiting calls of the secretariat ahead of this one (QUEUE_ORDER)."""
+    if queued.status != QueuedCall.Status.WAITING:
+        return None
+    same = Q(urgent=queued.urgent, put_through_listed=queued.put_through_listed)
+    ahead = same & (Q(rank_at__lt=queued.rank_at) | Q(rank_at=queued.rank_at, id__lt=queued.id))
+    if not queued.urgent:
+        ahead |= Q(urgent=True)
+    if not queued.put_through_listed:
+        ahead |= Q(urgent=queued.urgent, put_through_listed=True)
+    waiting = QueuedCall.objects.filter(
+        secretariat_id=queued.secretariat_id, status=QueuedCall.Status.WAITING
+    )
+    return 1 + waiting.filter(ahead).exclude(pk=queued.pk).count()
 
 
 def caller_hung_up(queued_id: int, *, now: dt.datetime | None = None) -> QueuedCall | None:
@@ -305,6 +366,11 @@ def caller_hung_up(queued_id: int, *, now: dt.datetime | None = None) -> QueuedC
 
 
 # The receptionist's announcements (reception.signals), connected in apps.py -------------
+
+
+def waiting_handover(call: Call) -> QueuedCall | None:
+    """The queued call a hand-over became, while it waits."""
+    return QueuedCall.objects.filter(reception_call=call, status=QueuedCall.Status.WAITING).first()
 
 
 def on_handed_over(sender, *, call: Call, now: dt.datetime, **kwargs) -> None:

@@ -29,7 +29,7 @@ from accueil.directory.services import Audience
 from accueil.patients.services import PatientIdentity
 from accueil.scheduling import engine
 from accueil.scheduling import services as scheduling
-from accueil.secretariat import billing, screen, services
+from accueil.secretariat import billing, bridge, screen, services
 from accueil.secretariat import wallboard as board
 from accueil.secretariat.forms import (
     FinishForm,
@@ -170,6 +170,7 @@ def take_next(request: HttpRequest) -> HttpResponse:
     if call is None:
         messages.info(request, "Aucun appel en attente pour vous.")
         return redirect("secretariat:console")
+    bridge.connect(call, request.operator)  # after the claim's transaction: no lock held
     return redirect("secretariat:call", call_id=call.public_id)
 
 
