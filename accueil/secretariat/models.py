@@ -67,6 +67,12 @@ class Contract(models.Model):
     bill_unsatisfiable = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The client practice's owner agreed (a contract proposed in the console routes no call
+    # and opens none of the practice's data until then).
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -20,17 +20,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accueil.audit import services as audit
+from accueil.audit.models import Action as AuditAction
+from accueil.audit.models import ObjectType
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel
 from accueil.desk.services import leave_message
@@ -60,6 +65,7 @@ CLAIM_ATTEMPTS = 5
 ENGAGED = (QueuedCall.Status.ON_CALL, QueuedCall.Status.WRAP_UP)
 SETTABLE = (Operator.Status.AVAILABLE, Operator.Status.PAUSE, Operator.Status.OFFLINE)
 MAX_NOTE = 2000
+SIP_RE = re.compile(r"^sip:[A-Za-z0-9._~+\-]+@[A-Za-z0-9.\-]+(:\d{1,5})?$", re.IGNORECASE)
 
 
 class Busy(Exception):
@@ -73,9 +79,7 @@ class NotYourCall(Exception):
 # Contracts -------------------------------------------------------------------------------
 
 
-def save_contract(
-    secretariat: Organisation,
-    client: Organisation,
+def check_terms(
     *,
     mode: str,
     covered_hours: Any,
@@ -87,13 +91,9 @@ def save_contract(
     billable_outcomes: list[str] | None = None,
     bill_unsatisfiable: bool = False,
     active: bool = True,
-) -> Contract:
-    """Create or replace the contract between a secretariat and a client practice."""
+) -> dict[str, Any]:
+    """A contract's terms, checked (French messages by field), as the model stores them."""
     errors: dict[str, list[str]] = {}
-    if secretariat.kind != Organisation.Kind.REMOTE_SECRETARIAT:
-        errors["secretariat"] = ["Cet établissement n'est pas un télésecrétariat."]
-    if client.kind == Organisation.Kind.REMOTE_SECRETARIAT or client.pk == secretariat.pk:
-        errors["client"] = ["Le client doit être un cabinet ou un établissement de soins."]
     if mode not in routing.MODES:
         errors["mode"] = ["Mode inconnu."]
     try:
@@ -120,21 +120,47 @@ def save_contract(
             errors[field] = ["Montant invalide."]
     if errors:
         raise ValidationError(errors)
+    return {
+        "mode": mode,
+        "covered_hours": hours,
+        "overflow_seconds": overflow_seconds,
+        "priority": priority,
+        "required_skills": skills,
+        "billable_outcomes": sorted(set(billable)),
+        "bill_unsatisfiable": bill_unsatisfiable,
+        "active": active,
+        **prices,
+    }
+
+
+def _check_parties(secretariat: Organisation, client: Organisation) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if secretariat.kind != Organisation.Kind.REMOTE_SECRETARIAT:
+        errors["secretariat"] = ["Cet établissement n'est pas un télésecrétariat."]
+    if client.kind == Organisation.Kind.REMOTE_SECRETARIAT or client.pk == secretariat.pk:
+        errors["client"] = ["Le client doit être un cabinet ou un établissement de soins."]
+    return errors
+
+
+def save_contract(
+    secretariat: Organisation, client: Organisation, *, now: dt.datetime | None = None, **terms
+) -> Contract:
+    """Create or replace the contract between a secretariat and a client practice, as
+    signed outside the console (demo, imports): agreed by the practice. The console's pages
+    go through `propose_contract`, which waits for the practice's owner."""
+    errors = _check_parties(secretariat, client)
+    try:
+        checked = check_terms(**terms)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     contract, _ = Contract.objects.update_or_create(
-        secretariat=secretariat,
-        client=client,
-        defaults={
-            "mode": mode,
-            "covered_hours": hours,
-            "overflow_seconds": overflow_seconds,
-            "priority": priority,
-            "required_skills": skills,
-            "billable_outcomes": sorted(set(billable)),
-            "bill_unsatisfiable": bill_unsatisfiable,
-            "active": active,
-            **prices,
-        },
+        secretariat=secretariat, client=client, defaults=checked
     )
+    if contract.accepted_at is None:
+        contract.accepted_at = now or timezone.now()
+        contract.save(update_fields=["accepted_at"])
     return contract
 
 
@@ -164,7 +190,7 @@ def client_contracts(secretariat: Organisation) -> list[Contract]:
 def active_contracts(client: Organisation) -> list[Contract]:
     """The client's active contracts, highest priority first (routing.choose's order)."""
     return list(
-        Contract.objects.filter(client=client, active=True)
+        Contract.objects.filter(client=client, active=True, accepted_at__isnull=False)
         .select_related("secretariat")
         .order_by("-priority", "id")
     )
@@ -828,3 +854,206 @@ def contracts_of_client(user: AbstractBaseUser) -> list[Contract]:
         .select_related("secretariat", "client")
         .order_by("client__name")
     )
+
+
+# Settings: contracts and operators, by the secretariat's owner ---------------------------
+
+
+def owned_secretariat(user: AbstractBaseUser) -> Organisation | None:
+    """The remote secretariat the user owns (Membership OWNER): its settings pages."""
+    if not user.is_authenticated:
+        return None
+    membership = (
+        Membership.objects.filter(
+            user=user,
+            role=Membership.Role.OWNER,
+            organisation__kind=Organisation.Kind.REMOTE_SECRETARIAT,
+        )
+        .select_related("organisation")
+        .order_by("id")
+        .first()
+    )
+    return membership.organisation if membership else None
+
+
+def candidate_clients(secretariat: Organisation) -> QuerySet[Organisation]:
+    """Practices a contract may be proposed to: care organisations without one yet."""
+    return (
+        Organisation.objects.exclude(kind=Organisation.Kind.REMOTE_SECRETARIAT)
+        .exclude(secretariat_contracts__secretariat=secretariat)
+        .order_by("name")
+    )
+
+
+def _terms_summary(contract: Contract) -> str:
+    return (
+        f"{contract.get_mode_display()} ; {contract.price_per_call} € par appel, "
+        f"{contract.monthly_fee} € par mois ; {'actif' if contract.active else 'suspendu'}"
+    )
+
+
+def _audit_contract(contract: Contract, action: str, actor, summary: str) -> None:
+    """Both sides' logs: the practice sees who changed what its secretariat may do."""
+    for organisation_id in (contract.secretariat_id, contract.client_id):
+        audit.record(
+            organisation_id=organisation_id,
+            action=action,
+            object_type=ObjectType.CONTRACT,
+            object_id=contract.id,
+            channel=Channel.OPERATOR,
+            actor=actor,
+            summary=summary,
+        )
+
+
+def propose_contract(
+    secretariat: Organisation, client: Organisation, *, actor: AbstractBaseUser, **terms
+) -> Contract:
+    """A new contract from the console: it routes no call until the practice's owner
+    accepts it (`accept_contract`)."""
+    errors = _check_parties(secretariat, client)
+    if Contract.objects.filter(secretariat=secretariat, client=client).exists():
+        errors["client"] = ["Un contrat existe déjà avec ce cabinet."]
+    try:
+        checked = check_terms(**terms)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        contract = Contract.objects.create(secretariat=secretariat, client=client, **checked)
+        summary = f"Contrat proposé à {client.name} : {_terms_summary(contract)}"
+        _audit_contract(contract, AuditAction.CREATE, actor, summary)
+    return contract
+
+
+def update_contract(contract: Contract, *, actor: AbstractBaseUser, **terms) -> Contract:
+    checked = check_terms(**terms)
+    with transaction.atomic():
+        Contract.objects.filter(pk=contract.pk).update(**checked)
+        contract.refresh_from_db()
+        summary = f"Contrat avec {contract.client.name} modifié : {_terms_summary(contract)}"
+        _audit_contract(contract, AuditAction.UPDATE, actor, summary)
+    return contract
+
+
+def pending_contracts(user: AbstractBaseUser) -> list[Contract]:
+    """Contracts proposed to practices the user owns, awaiting their agreement."""
+    return [c for c in contracts_of_client(user) if c.accepted_at is None]
+
+
+def accept_contract(
+    user: AbstractBaseUser, contract_id: int, *, now: dt.datetime | None = None
+) -> Contract | None:
+    """The client practice's owner agrees; None when the user may not (or nothing waits)."""
+    contract = next((c for c in pending_contracts(user) if c.pk == contract_id), None)
+    if contract is None:
+        return None
+    with transaction.atomic():
+        contract.accepted_at = now or timezone.now()
+        contract.accepted_by = user
+        contract.save(update_fields=["accepted_at", "accepted_by"])
+        summary = f"Contrat avec {contract.secretariat.name} accepté par le cabinet"
+        _audit_contract(contract, AuditAction.UPDATE, user, summary)
+    return contract
+
+
+def secretariat_operators(secretariat: Organisation) -> list[Operator]:
+    return list(
+        Operator.objects.filter(secretariat=secretariat)
+        .select_related("user")
+        .order_by("-active", "user__last_name", "user__first_name")
+    )
+
+
+def check_operator_phone(value: str) -> str:
+    """E.164 (French forms accepted) or a SIP address: where the bridge rings."""
+    value = value.strip()
+    if not value:
+        return ""
+    if value.lower().startswith("sip:"):
+        if not SIP_RE.match(value):
+            raise ValidationError({"phone": ["Adresse SIP invalide (sip:nom@domaine)."]})
+        return value
+    try:
+        return normalise_phone(value)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from exc
+
+
+def save_operator(
+    secretariat: Organisation,
+    *,
+    actor: AbstractBaseUser,
+    operator: Operator | None = None,
+    username: str = "",
+    password: str = "",
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    skills: list[str],
+    phone: str,
+    active: bool,
+    now: dt.datetime | None = None,
+) -> Operator:
+    """Create an operator (with their login) or change one of this secretariat's."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    try:
+        phone = check_operator_phone(phone)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if operator is None:
+        username = username.strip()
+        if not username:
+            errors["username"] = ["Indiquez un identifiant de connexion."]
+        elif User.objects.filter(username__iexact=username).exists():
+            errors["username"] = ["Cet identifiant est déjà pris."]
+        try:
+            validate_password(password, User(username=username, first_name=first_name))
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if operator is None:
+            user = User.objects.create_user(
+                username=username,
+                password=password,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                email=email.strip(),
+            )
+            operator = Operator.objects.create(
+                user=user,
+                secretariat=secretariat,
+                skills=_words(skills),
+                phone=phone,
+                active=active,
+                status=Operator.Status.OFFLINE,
+                status_since=now,
+            )
+            action, verb = AuditAction.CREATE, "ajouté"
+        else:
+            user = operator.user
+            user.first_name, user.last_name = first_name.strip(), last_name.strip()
+            user.email = email.strip()
+            user.save(update_fields=["first_name", "last_name", "email"])
+            operator.skills, operator.phone, operator.active = _words(skills), phone, active
+            if not active and operator.status not in (
+                Operator.Status.ON_CALL,
+                Operator.Status.WRAP_UP,
+            ):
+                operator.status, operator.status_since = Operator.Status.OFFLINE, now
+            operator.save()
+            action, verb = AuditAction.UPDATE, "modifié"
+        audit.record(
+            organisation_id=secretariat.id,
+            action=action,
+            object_type=ObjectType.OPERATOR,
+            object_id=operator.id,
+            channel=Channel.OPERATOR,
+            actor=actor,
+            summary=f"Opérateur {user.get_username()} {verb} ({'actif' if active else 'inactif'})",
+        )
+    return operator
