@@ -331,8 +331,10 @@ def arrive(
     if route.step is not routing.Step.QUEUE:
         return arrival
     if twilio_call_sid:
-        queued = QueuedCall.objects.filter(twilio_call_sid=twilio_call_sid).first()
-        if queued is not None:  # Twilio asked again for the same call
+        queued = QueuedCall.objects.filter(
+            twilio_call_sid=twilio_call_sid, status=QueuedCall.Status.WAITING
+        ).first()
+        if queued is not None:  # Twilio asked again for the same waiting call
             arrival.queued, arrival.position = queued, queue_position(queued)
             return arrival
     arrival.queued = enqueue(
