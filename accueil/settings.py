@@ -207,6 +207,14 @@ ACCUEIL_TELEPHONY_TOKEN = os.environ.get(
 )
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
+# Remote secretariat's audio bridge (secretariat/bridge.py): Twilio's REST API calls the
+# operator who took a call. Off unless the account SID, auth token, caller id (a Twilio
+# number, E.164) and TWILIO_WEBHOOK_BASE_URL are all set; then the console shows the number
+# to call back.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_CALLER_ID = os.environ.get("TWILIO_CALLER_ID", "")
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS = float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,

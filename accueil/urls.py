@@ -18,6 +18,7 @@ urlpatterns = [
     path("console/", include("accueil.secretariat.urls")),
     path("api/", api.urls),
     path("telephony/", include("accueil.reception.urls")),
+    path("telephony/twilio/secretariat/", include("accueil.secretariat.telephony_urls")),
     # Last: the public site's /<organisation-slug>/ pages.
     path("", include("accueil.booking.urls")),
 ]

@@ -4,9 +4,18 @@ Bearer token `ACCUEIL_TELEPHONY_TOKEN` (an empty setting refuses everything). Th
 endpoints: the work is in `accueil.reception.services`.
 
     GET  /api/v1/organisations              public directory of numbers answered
-    POST /api/v1/calls {"to", "from"}       201 {id, say, status}
+    POST /api/v1/calls {"to", "from", "desk_missed"}
+                                            201 {id, say, status, queue, ring}
     POST /api/v1/calls/{id}/turns {"text"}  {say, status, outcome}; 409 once the call ended
+    POST /api/v1/calls/{id}/hangup          the caller hung up (receptionist or queue)
     GET  /api/v1/calls/{id}                 transcript, outcomes, summary, appointments
+
+A new call goes where `secretariat.services.arrive` says, as with the Twilio webhook
+(docs/decisions/0013-call-arrival-routing.md), and `status` tells the telephony side:
+    "open"       the receptionist answers: `say` the greeting, then turns
+    "queued"     the remote secretariat's queue: `id` is the queued call, `queue.position`
+    "ring_desk"  ring `ring.number` for `ring.seconds`, then POST again with
+                 "desk_missed": true if nobody picked up (`id` is null: nothing started)
 """
 
 from __future__ import annotations
@@ -24,7 +33,12 @@ from ninja.security import HttpBearer
 from accueil.api.v1 import Text
 from accueil.reception import services
 from accueil.reception.models import Call
+from accueil.secretariat import routing
+from accueil.secretariat import services as secretariat
+from accueil.secretariat.models import QueuedCall
 from accueil.throttle import services as throttle
+
+QUEUED_SAY = "Merci de patienter, un secrétaire du cabinet va vous répondre."
 
 
 class TelephonyToken(HttpBearer):
@@ -57,13 +71,30 @@ class OrganisationOut(Schema):
 class CallIn(Schema):
     to: PhoneText
     from_: Annotated[Text, Field(max_length=32, alias="from")] = ""
+    desk_missed: bool = False
 
     model_config = {"populate_by_name": True}
 
 
+class QueueOut(Schema):
+    position: int | None
+    secretariat: str
+
+
+class RingOut(Schema):
+    number: str
+    seconds: int
+
+
 class CallOut(Schema):
-    id: uuid.UUID
+    id: uuid.UUID | None
     say: str
+    status: str
+    queue: QueueOut | None = None
+    ring: RingOut | None = None
+
+
+class HangupOut(Schema):
     status: str
 
 
@@ -121,10 +152,41 @@ def start_call(request: HttpRequest, payload: CallIn):
     if payload.from_.strip():
         throttle.hit(throttle.CALL_NUMBER, throttle.phone_key(payload.from_))
     try:
+        arrival = secretariat.arrive(payload.to, payload.from_, desk_missed=payload.desk_missed)
+        if arrival.step is routing.Step.QUEUE:
+            queued = arrival.queued
+            return Status(
+                201,
+                {
+                    "id": queued.public_id,
+                    "say": QUEUED_SAY,
+                    "status": arrival.step.value,
+                    "queue": {
+                        "position": arrival.position,
+                        "secretariat": arrival.route.contract.secretariat.name,
+                    },
+                },
+            )
+        if arrival.step is routing.Step.RING_DESK:
+            ring = {"number": arrival.desk_number, "seconds": arrival.route.seconds}
+            return Status(201, {"id": None, "say": "", "status": arrival.step.value, "ring": ring})
         result = services.start_call(to=payload.to, from_=payload.from_, channel="api")
     except ValidationError as exc:
         return Status(422, {"errors": exc.message_dict})
     return Status(201, {"id": result.call.id, "say": result.say, "status": result.status})
+
+
+@router.post("/calls/{call_id}/hangup", response={200: HangupOut, 404: Error})
+def hang_up(request: HttpRequest, call_id: uuid.UUID):
+    """The caller hung up: a receptionist's call ends; a queued call still waiting is
+    abandoned (billed only if the contract says so), one being answered goes to wrap-up."""
+    call = services.hang_up(call_id)
+    if call is not None:
+        return Status(200, {"status": call.status})
+    queued = QueuedCall.objects.filter(public_id=call_id).values_list("id", flat=True).first()
+    if queued is None:
+        return Status(404, {"error": "not_found"})
+    return Status(200, {"status": secretariat.caller_hung_up(queued).status})
 
 
 @router.post("/calls/{call_id}/turns", response={200: TurnOut, 404: Error, 409: Error})

@@ -33,6 +33,8 @@ class ObjectType(models.TextChoices):
     WAITING_ROOM = "waiting_room", "Salle d'attente"
     AUDIT_LOG = "audit_log", "Journal d'accès"
     RETENTION = "retention", "Durées de conservation"
+    CONTRACT = "contract", "Contrat de télésecrétariat"
+    OPERATOR = "operator", "Opérateur du télésecrétariat"
 
 
 # The channels of booking.models.Channel, and the background jobs.

@@ -34,11 +34,13 @@ SLUG = "telesecretariat-somme"
 NAME = "Télésecrétariat de la Somme"
 PHONE = "03 53 01 80 00"  # the practices' sheets hand callers over to this line
 MANAGER = ("direction.telesecretariat", "Claire", "Vasseur")
+# Where the Twilio bridge rings each operator: numbers from ARCEP's fiction block 03 53 01 and
+# a SIP address on a reserved example domain.
 OPERATORS = (
-    ("operatrice.lea", "Léa", "Moreau", ["pédiatrie"]),
-    ("operateur.hugo", "Hugo", "Lefebvre", []),
-    ("operatrice.samira", "Samira", "Haddou", ["pédiatrie", "anglais"]),
-    ("operateur.julien", "Julien", "Carpentier", []),
+    ("operatrice.lea", "Léa", "Moreau", ["pédiatrie"], "+33353018011"),
+    ("operateur.hugo", "Hugo", "Lefebvre", [], "+33353018012"),
+    ("operatrice.samira", "Samira", "Haddou", ["pédiatrie", "anglais"], "sip:samira@example.org"),
+    ("operateur.julien", "Julien", "Carpentier", [], "+33353018013"),
 )
 MONDAY_TO_SATURDAY = [0, 1, 2, 3, 4, 5]
 CONTRACTS = {
@@ -125,13 +127,14 @@ def seed(*, now: dt.datetime, password_hash: str) -> tuple[str, list[tuple[str, 
     )
     logins.append((MANAGER[0], NAME, "Responsable du télésecrétariat"))
     operators = []
-    for username, first_name, last_name, skills in OPERATORS:
+    for username, first_name, last_name, skills, phone in OPERATORS:
         user = _user(username, first_name, last_name, password_hash)
         operator, _ = Operator.objects.update_or_create(
             user=user,
             defaults={
                 "secretariat": secretariat,
                 "skills": skills,
+                "phone": phone,
                 "status_since": now,
                 "active": True,
             },

@@ -5,7 +5,11 @@ POST {base}/telephony/twilio/voice and whose status callback is
 POST {base}/telephony/twilio/status. Each answer is `<Say language="fr-FR">` inside a
 `<Gather input="speech" language="fr-FR" hints=...>` whose action posts the recognised text
 (SpeechResult) to /telephony/twilio/gather; transfers and put-through are `<Dial>`, the end
-of a call `<Hangup/>`. Every request must carry a valid X-Twilio-Signature (HMAC-SHA1 of the
+of a call `<Hangup/>`. Where a new call goes first (the remote secretariat's queue, the
+desk, the receptionist) is `secretariat.services.arrive`'s decision, as for the calls API;
+a call for the secretariat gets `<Enqueue>` (secretariat/bridge.py).
+
+Every request must carry a valid X-Twilio-Signature (HMAC-SHA1 of the
 URL Twilio called followed by the POST parameters sorted by name, keyed by the account's
 auth token, base64), checked against TWILIO_AUTH_TOKEN; an empty setting refuses all.
 """
@@ -22,13 +26,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accueil.directory.models import Motif, Practitioner
-from accueil.reception import instructions, services
+from accueil.reception import services
 from accueil.reception.models import Call
+from accueil.secretariat import bridge, routing
+from accueil.secretariat import services as secretariat
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +135,11 @@ def _answer(call: Call, text: str, status: str, transfer_to: str = "") -> HttpRe
         return twiml(
             gather(text, reverse("reception:twilio-gather"), hints_for(call.organisation_id))
         )
+    if status == Call.Status.TRANSFERRED:
+        queued = secretariat.waiting_handover(call)
+        if queued is not None and queued.twilio_call_sid:
+            # The remote secretariat took the hand-over: its queue instead of the number.
+            return twiml(say(text), bridge.enqueue_caller(queued))
     if status == Call.Status.TRANSFERRED and (transfer_to or call.transfer_to):
         return twiml(say(text), dial(transfer_to or call.transfer_to))
     return twiml(say(text), "<Hangup/>")
@@ -140,31 +150,29 @@ def _answer(call: Call, text: str, status: str, transfer_to: str = "") -> HttpRe
 
 @twilio_view
 def voice(request: HttpRequest) -> HttpResponse:
-    """A call comes in (or comes back after the desk did not pick up)."""
+    """A call comes in (or comes back after the desk did not pick up): the secretariat's
+    queue, the desk first, or the receptionist (secretariat.routing.arrive)."""
     sid = request.POST.get("CallSid", "")
     to, from_ = request.POST.get("To", ""), request.POST.get("From", "")
     existing = services.call_by_external_id(sid)
     if existing is not None and existing.status == Call.Status.OPEN:
         return _answer(existing, "Je vous écoute.", existing.status)
-    organisation = services.resolve_organisation(to)
-    if organisation is None:
-        return twiml(say("Ce numéro n'est pas attribué. Au revoir."), "<Hangup/>")
-    sheet = services.current_sheet(organisation)[1]
-    overflow_done = request.GET.get("overflow") == "1"
-    if overflow_done and request.POST.get("DialCallStatus") == "completed":
+    desk_missed = request.GET.get("overflow") == "1"
+    if desk_missed and request.POST.get("DialCallStatus") == "completed":
         return twiml("<Hangup/>")  # the desk took the call
-    number = sheet["fallback"]["number"]
-    mode = sheet["answering"]["mode"]
-    desk_first = mode == "overflow" or (
-        mode == "outside_hours" and instructions.desk_answers(sheet, timezone.now())
-    )
-    if desk_first and number and not overflow_done:
-        # The desk rings first; the receptionist answers when nobody picks up.
+    try:
+        arrival = secretariat.arrive(to, from_, desk_missed=desk_missed, twilio_call_sid=sid)
+    except ValidationError:
+        return twiml(say("Ce numéro n'est pas attribué. Au revoir."), "<Hangup/>")
+    if arrival.step is routing.Step.QUEUE:
+        return twiml(bridge.enqueue_caller(arrival.queued))
+    if arrival.step is routing.Step.RING_DESK:
+        # The desk rings first; this webhook is asked again when nobody picks up.
         return twiml(
             dial(
-                number,
+                arrival.desk_number,
                 action=reverse("reception:twilio-voice") + "?overflow=1",
-                timeout=sheet["answering"]["overflow_seconds"],
+                timeout=arrival.route.seconds,
             )
         )
     try:

@@ -67,6 +67,12 @@ class Contract(models.Model):
     bill_unsatisfiable = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The client practice's owner agreed (a contract proposed in the console routes no call
+    # and opens none of the practice's data until then).
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -94,6 +100,8 @@ class Operator(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="operators"
     )
     skills = models.JSONField(default=list, blank=True)  # ["pédiatrie", "anglais"]
+    # Where the audio bridge rings the operator: E.164 number or sip: address (bridge.py).
+    phone = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFLINE)
     status_since = models.DateTimeField()
     active = models.BooleanField(default=True)
@@ -116,6 +124,14 @@ class QueuedCall(models.Model):
         HANDOVER = "handover", "Transmis par la standardiste virtuelle"
         DIRECT = "direct", "Appel direct"
 
+    class Bridge(models.TextChoices):
+        """The audio bridge to the operator who took the call (bridge.py)."""
+
+        NONE = "", "Sans objet"
+        REQUESTED = "requested", "Appel de l'opérateur lancé"
+        OFF = "off", "Pont téléphonique désactivé"
+        FAILED = "failed", "Échec du pont téléphonique"
+
     # Public id: console URLs must not be guessable.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     secretariat = models.ForeignKey(
@@ -130,6 +146,9 @@ class QueuedCall(models.Model):
     )
     source = models.CharField(max_length=10, choices=Source.choices)
     caller_number = models.CharField(max_length=20, blank=True, help_text="E.164")
+    # Twilio's CallSid of the caller's leg: the call waits in Twilio's <Enqueue> (bridge.py).
+    twilio_call_sid = models.CharField(max_length=64, blank=True, db_index=True)
+    bridge = models.CharField(max_length=10, choices=Bridge.choices, blank=True, default="")
     urgent = models.BooleanField(default=False)
     put_through_listed = models.BooleanField(default=False)
     required_skills = models.JSONField(default=list, blank=True)

@@ -12,6 +12,18 @@ Pure functions: no ORM, no clock; `services` reads the contracts and the practic
 
 A hand-over comes after the receptionist answered, so the desk already had its chance:
 for OVERFLOW it counts as missed.
+
+`arrive` decides a new direct call for the Twilio webhook and the calls API alike
+(docs/decisions/0013-call-arrival-routing.md). Precedence:
+1. a contract that claims the call now takes it (QUEUE), or has the desk ring first
+   (OVERFLOW: RING_DESK, then QUEUE when the desk did not pick up);
+2. otherwise the practice's sheet ("when the agent answers"): the desk rings first in
+   `overflow` mode, and in `outside_hours` mode while the desk is open; then, or at once,
+   the virtual receptionist answers (RECEPTIONIST), whose hand-overs come back through
+   `decide(source=HANDOVER)`.
+So a practice that wants its virtual receptionist first signs a HANDOVERS contract; ALL_CALLS
+means people answer every call in covered hours. With no desk number on the sheet nothing can
+ring: the desk counts as missed.
 """
 
 from __future__ import annotations
@@ -38,6 +50,14 @@ MODES = (ALL_CALLS, OVERFLOW, OUTSIDE_DESK_HOURS, HANDOVERS)
 
 HANDOVER = "handover"
 DIRECT = "direct"
+
+
+class Step(enum.Enum):
+    """Where a new direct call goes first (the calls API's `status`)."""
+
+    QUEUE = "queued"  # the secretariat's queue
+    RING_DESK = "ring_desk"  # the practice's desk for `seconds`, then arrive(desk_missed=True)
+    RECEPTIONIST = "receptionist"  # the virtual receptionist
 
 
 class Action(enum.Enum):
@@ -68,6 +88,28 @@ class Decision:
     action: Action
     reason: str
     ring_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Answering:
+    """The practice sheet's "when the agent answers": always, outside_hours or overflow."""
+
+    mode: str
+    desk_hours: tuple[Span, ...] = ()
+    seconds: int = 20
+    desk_line: bool = False  # the sheet has a desk number (fallback.number) to ring
+
+    def desk_open(self, moment: dt.datetime) -> bool:
+        local = moment.astimezone(PARIS)
+        return any(span.contains(local) for span in self.desk_hours)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    step: Step
+    reason: str
+    seconds: int = 0  # how long the desk rings (RING_DESK)
+    contract: Any = None  # the contract that queues the call or rings the desk for it
 
 
 def check_hours(data: Any) -> list[dict[str, Any]]:
@@ -161,3 +203,32 @@ def choose(decisions: Iterable[tuple[Decision, Any]]) -> tuple[Decision, Any]:
             if decision.action is action:
                 return decision, contract
     return Decision(Action.NOT_OURS, "aucun contrat ne couvre cet appel"), None
+
+
+def arrive(
+    contracts: Iterable[tuple[Terms, Any]],
+    answering: Answering,
+    moment: dt.datetime,
+    *,
+    desk_missed: bool = False,
+) -> Arrival:
+    """Where a direct call to the practice goes at `moment` (precedence in the module
+    docstring). `contracts`: the practice's active contracts, highest priority first;
+    `desk_missed`: the desk was rung for this call and nobody picked up."""
+    rung = desk_missed
+    desk_missed = desk_missed or not answering.desk_line
+    desk_open = answering.desk_open(moment)
+    decision, contract = choose(
+        (decide(terms, moment, source=DIRECT, desk_open=desk_open, desk_missed=desk_missed), c)
+        for terms, c in contracts
+    )
+    if decision.action is Action.QUEUE:
+        return Arrival(Step.QUEUE, decision.reason, contract=contract)
+    if decision.action is Action.RING_DESK:
+        return Arrival(Step.RING_DESK, decision.reason, decision.ring_seconds, contract)
+    desk_first = answering.mode == "overflow" or (answering.mode == "outside_hours" and desk_open)
+    if desk_first and not desk_missed:
+        return Arrival(Step.RING_DESK, "le cabinet d'abord", answering.seconds)
+    if rung and desk_first:
+        return Arrival(Step.RECEPTIONIST, "le cabinet n'a pas décroché")
+    return Arrival(Step.RECEPTIONIST, "la standardiste virtuelle répond")

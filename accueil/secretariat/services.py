@@ -20,16 +20,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accueil.audit import services as audit
+from accueil.audit.models import Action as AuditAction
+from accueil.audit.models import ObjectType
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel
 from accueil.desk.services import leave_message
@@ -59,6 +65,7 @@ CLAIM_ATTEMPTS = 5
 ENGAGED = (QueuedCall.Status.ON_CALL, QueuedCall.Status.WRAP_UP)
 SETTABLE = (Operator.Status.AVAILABLE, Operator.Status.PAUSE, Operator.Status.OFFLINE)
 MAX_NOTE = 2000
+SIP_RE = re.compile(r"^sip:[A-Za-z0-9._~+\-]+@[A-Za-z0-9.\-]+(:\d{1,5})?$", re.IGNORECASE)
 
 
 class Busy(Exception):
@@ -72,9 +79,7 @@ class NotYourCall(Exception):
 # Contracts -------------------------------------------------------------------------------
 
 
-def save_contract(
-    secretariat: Organisation,
-    client: Organisation,
+def check_terms(
     *,
     mode: str,
     covered_hours: Any,
@@ -86,13 +91,9 @@ def save_contract(
     billable_outcomes: list[str] | None = None,
     bill_unsatisfiable: bool = False,
     active: bool = True,
-) -> Contract:
-    """Create or replace the contract between a secretariat and a client practice."""
+) -> dict[str, Any]:
+    """A contract's terms, checked (French messages by field), as the model stores them."""
     errors: dict[str, list[str]] = {}
-    if secretariat.kind != Organisation.Kind.REMOTE_SECRETARIAT:
-        errors["secretariat"] = ["Cet établissement n'est pas un télésecrétariat."]
-    if client.kind == Organisation.Kind.REMOTE_SECRETARIAT or client.pk == secretariat.pk:
-        errors["client"] = ["Le client doit être un cabinet ou un établissement de soins."]
     if mode not in routing.MODES:
         errors["mode"] = ["Mode inconnu."]
     try:
@@ -119,21 +120,47 @@ def save_contract(
             errors[field] = ["Montant invalide."]
     if errors:
         raise ValidationError(errors)
+    return {
+        "mode": mode,
+        "covered_hours": hours,
+        "overflow_seconds": overflow_seconds,
+        "priority": priority,
+        "required_skills": skills,
+        "billable_outcomes": sorted(set(billable)),
+        "bill_unsatisfiable": bill_unsatisfiable,
+        "active": active,
+        **prices,
+    }
+
+
+def _check_parties(secretariat: Organisation, client: Organisation) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if secretariat.kind != Organisation.Kind.REMOTE_SECRETARIAT:
+        errors["secretariat"] = ["Cet établissement n'est pas un télésecrétariat."]
+    if client.kind == Organisation.Kind.REMOTE_SECRETARIAT or client.pk == secretariat.pk:
+        errors["client"] = ["Le client doit être un cabinet ou un établissement de soins."]
+    return errors
+
+
+def save_contract(
+    secretariat: Organisation, client: Organisation, *, now: dt.datetime | None = None, **terms
+) -> Contract:
+    """Create or replace the contract between a secretariat and a client practice, as
+    signed outside the console (demo, imports): agreed by the practice. The console's pages
+    go through `propose_contract`, which waits for the practice's owner."""
+    errors = _check_parties(secretariat, client)
+    try:
+        checked = check_terms(**terms)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     contract, _ = Contract.objects.update_or_create(
-        secretariat=secretariat,
-        client=client,
-        defaults={
-            "mode": mode,
-            "covered_hours": hours,
-            "overflow_seconds": overflow_seconds,
-            "priority": priority,
-            "required_skills": skills,
-            "billable_outcomes": sorted(set(billable)),
-            "bill_unsatisfiable": bill_unsatisfiable,
-            "active": active,
-            **prices,
-        },
+        secretariat=secretariat, client=client, defaults=checked
     )
+    if contract.accepted_at is None:
+        contract.accepted_at = now or timezone.now()
+        contract.save(update_fields=["accepted_at"])
     return contract
 
 
@@ -160,6 +187,15 @@ def client_contracts(secretariat: Organisation) -> list[Contract]:
 # Calls arriving --------------------------------------------------------------------------
 
 
+def active_contracts(client: Organisation) -> list[Contract]:
+    """The client's active contracts, highest priority first (routing.choose's order)."""
+    return list(
+        Contract.objects.filter(client=client, active=True, accepted_at__isnull=False)
+        .select_related("secretariat")
+        .order_by("-priority", "id")
+    )
+
+
 def route(
     client: Organisation,
     moment: dt.datetime,
@@ -169,7 +205,6 @@ def route(
     desk_missed: bool = False,
 ) -> tuple[routing.Decision, Contract | None]:
     """The decision of the client's active contracts (highest priority first)."""
-    contracts = Contract.objects.filter(client=client, active=True).order_by("-priority", "id")
     return routing.choose(
         (
             routing.decide(
@@ -177,7 +212,7 @@ def route(
             ),
             c,
         )
-        for c in contracts.select_related("secretariat")
+        for c in active_contracts(client)
     )
 
 
@@ -197,6 +232,7 @@ def enqueue(
     reception_call: Call | None = None,
     urgent: bool = False,
     listed: bool = False,
+    twilio_call_sid: str = "",
 ) -> QueuedCall:
     return QueuedCall.objects.create(
         secretariat_id=contract.secretariat_id,
@@ -210,6 +246,7 @@ def enqueue(
         required_skills=list(contract.required_skills),
         queued_at=now,
         rank_at=now - dt.timedelta(seconds=contract.priority),
+        twilio_call_sid=twilio_call_sid[:64],
     )
 
 
@@ -231,24 +268,50 @@ def queue_handover(call: Call, now: dt.datetime) -> QueuedCall | None:
         now=now,
         reception_call=call,
         listed=listed_for_put_through(sheet, call.from_number),
+        twilio_call_sid=call.external_id if call.channel == "twilio" else "",
     )
     logger.info("call %s handed over to secretariat %s", call.id, contract.secretariat_id)
     return queued
 
 
-def receive_call(
+@dataclass
+class Arrival:
+    """Where a direct call went (`routing.arrive`), and what the telephony must do."""
+
+    route: routing.Arrival
+    client: Organisation
+    queued: QueuedCall | None = None
+    position: int | None = None  # 1 for the next call an operator takes
+    desk_number: str = ""  # the number to ring for RING_DESK
+
+    @property
+    def step(self) -> routing.Step:
+        return self.route.step
+
+
+def answering_of(sheet: dict[str, Any]) -> routing.Answering:
+    answering = sheet["answering"]
+    return routing.Answering(
+        mode=answering["mode"],
+        desk_hours=routing.spans(answering["desk_hours"]),
+        seconds=answering["overflow_seconds"],
+        desk_line=bool(sheet["fallback"]["number"]),
+    )
+
+
+def arrive(
     to: str,
     from_: str = "",
     *,
     now: dt.datetime | None = None,
-    urgent: bool = False,
     desk_missed: bool = False,
-) -> tuple[routing.Decision, QueuedCall | None]:
-    """A call dialled to a practice's number: queued when a contract takes it now.
-
-    RING_DESK tells the telephony to ring the practice first and to come back with
-    `desk_missed=True` after `ring_seconds`; NOT_OURS leaves the call to the practice or
-    its virtual receptionist."""
+    urgent: bool = False,
+    twilio_call_sid: str = "",
+) -> Arrival:
+    """A call dialled to a practice's number, for the Twilio webhook and the calls API:
+    queued when a contract takes it now, else the desk rings first or the receptionist
+    answers (routing.arrive). RING_DESK: come back with `desk_missed=True` when nobody
+    picked up after `route.seconds`."""
     now = now or timezone.now()
     client = resolve_organisation(to)
     if client is None:
@@ -258,24 +321,50 @@ def receive_call(
     except ValidationError:
         caller = ""
     sheet = current_sheet(client)[1]
-    decision, contract = route(
-        client,
+    route = routing.arrive(
+        [(terms_of(c), c) for c in active_contracts(client)],
+        answering_of(sheet),
         now,
-        source=routing.DIRECT,
-        desk_open=instructions.desk_answers(sheet, now),
         desk_missed=desk_missed,
     )
-    if decision.action is not routing.Action.QUEUE:
-        return decision, None
-    queued = enqueue(
-        contract,
+    arrival = Arrival(route, client, desk_number=sheet["fallback"]["number"])
+    if route.step is not routing.Step.QUEUE:
+        return arrival
+    if twilio_call_sid:
+        queued = QueuedCall.objects.filter(
+            twilio_call_sid=twilio_call_sid, status=QueuedCall.Status.WAITING
+        ).first()
+        if queued is not None:  # Twilio asked again for the same waiting call
+            arrival.queued, arrival.position = queued, queue_position(queued)
+            return arrival
+    arrival.queued = enqueue(
+        route.contract,
         source=QueuedCall.Source.DIRECT,
         caller_number=caller,
         now=now,
         urgent=urgent,
         listed=listed_for_put_through(sheet, caller),
+        twilio_call_sid=twilio_call_sid,
     )
-    return decision, queued
+    arrival.position = queue_position(arrival.queued)
+    logger.info("direct call queued for secretariat %s", route.contract.secretariat_id)
+    return arrival
+
+
+def queue_position(queued: QueuedCall) -> int | None:
+    """1 + the waiting calls of the secretariat ahead of this one (QUEUE_ORDER)."""
+    if queued.status != QueuedCall.Status.WAITING:
+        return None
+    same = Q(urgent=queued.urgent, put_through_listed=queued.put_through_listed)
+    ahead = same & (Q(rank_at__lt=queued.rank_at) | Q(rank_at=queued.rank_at, id__lt=queued.id))
+    if not queued.urgent:
+        ahead |= Q(urgent=True)
+    if not queued.put_through_listed:
+        ahead |= Q(urgent=queued.urgent, put_through_listed=True)
+    waiting = QueuedCall.objects.filter(
+        secretariat_id=queued.secretariat_id, status=QueuedCall.Status.WAITING
+    )
+    return 1 + waiting.filter(ahead).exclude(pk=queued.pk).count()
 
 
 def caller_hung_up(queued_id: int, *, now: dt.datetime | None = None) -> QueuedCall | None:
@@ -305,6 +394,11 @@ def caller_hung_up(queued_id: int, *, now: dt.datetime | None = None) -> QueuedC
 
 
 # The receptionist's announcements (reception.signals), connected in apps.py -------------
+
+
+def waiting_handover(call: Call) -> QueuedCall | None:
+    """The queued call a hand-over became, while it waits."""
+    return QueuedCall.objects.filter(reception_call=call, status=QueuedCall.Status.WAITING).first()
 
 
 def on_handed_over(sender, *, call: Call, now: dt.datetime, **kwargs) -> None:
@@ -762,3 +856,206 @@ def contracts_of_client(user: AbstractBaseUser) -> list[Contract]:
         .select_related("secretariat", "client")
         .order_by("client__name")
     )
+
+
+# Settings: contracts and operators, by the secretariat's owner ---------------------------
+
+
+def owned_secretariat(user: AbstractBaseUser) -> Organisation | None:
+    """The remote secretariat the user owns (Membership OWNER): its settings pages."""
+    if not user.is_authenticated:
+        return None
+    membership = (
+        Membership.objects.filter(
+            user=user,
+            role=Membership.Role.OWNER,
+            organisation__kind=Organisation.Kind.REMOTE_SECRETARIAT,
+        )
+        .select_related("organisation")
+        .order_by("id")
+        .first()
+    )
+    return membership.organisation if membership else None
+
+
+def candidate_clients(secretariat: Organisation) -> QuerySet[Organisation]:
+    """Practices a contract may be proposed to: care organisations without one yet."""
+    return (
+        Organisation.objects.exclude(kind=Organisation.Kind.REMOTE_SECRETARIAT)
+        .exclude(secretariat_contracts__secretariat=secretariat)
+        .order_by("name")
+    )
+
+
+def _terms_summary(contract: Contract) -> str:
+    return (
+        f"{contract.get_mode_display()} ; {contract.price_per_call} € par appel, "
+        f"{contract.monthly_fee} € par mois ; {'actif' if contract.active else 'suspendu'}"
+    )
+
+
+def _audit_contract(contract: Contract, action: str, actor, summary: str) -> None:
+    """Both sides' logs: the practice sees who changed what its secretariat may do."""
+    for organisation_id in (contract.secretariat_id, contract.client_id):
+        audit.record(
+            organisation_id=organisation_id,
+            action=action,
+            object_type=ObjectType.CONTRACT,
+            object_id=contract.id,
+            channel=Channel.OPERATOR,
+            actor=actor,
+            summary=summary,
+        )
+
+
+def propose_contract(
+    secretariat: Organisation, client: Organisation, *, actor: AbstractBaseUser, **terms
+) -> Contract:
+    """A new contract from the console: it routes no call until the practice's owner
+    accepts it (`accept_contract`)."""
+    errors = _check_parties(secretariat, client)
+    if Contract.objects.filter(secretariat=secretariat, client=client).exists():
+        errors["client"] = ["Un contrat existe déjà avec ce cabinet."]
+    try:
+        checked = check_terms(**terms)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        contract = Contract.objects.create(secretariat=secretariat, client=client, **checked)
+        summary = f"Contrat proposé à {client.name} : {_terms_summary(contract)}"
+        _audit_contract(contract, AuditAction.CREATE, actor, summary)
+    return contract
+
+
+def update_contract(contract: Contract, *, actor: AbstractBaseUser, **terms) -> Contract:
+    checked = check_terms(**terms)
+    with transaction.atomic():
+        Contract.objects.filter(pk=contract.pk).update(**checked)
+        contract.refresh_from_db()
+        summary = f"Contrat avec {contract.client.name} modifié : {_terms_summary(contract)}"
+        _audit_contract(contract, AuditAction.UPDATE, actor, summary)
+    return contract
+
+
+def pending_contracts(user: AbstractBaseUser) -> list[Contract]:
+    """Contracts proposed to practices the user owns, awaiting their agreement."""
+    return [c for c in contracts_of_client(user) if c.accepted_at is None]
+
+
+def accept_contract(
+    user: AbstractBaseUser, contract_id: int, *, now: dt.datetime | None = None
+) -> Contract | None:
+    """The client practice's owner agrees; None when the user may not (or nothing waits)."""
+    contract = next((c for c in pending_contracts(user) if c.pk == contract_id), None)
+    if contract is None:
+        return None
+    with transaction.atomic():
+        contract.accepted_at = now or timezone.now()
+        contract.accepted_by = user
+        contract.save(update_fields=["accepted_at", "accepted_by"])
+        summary = f"Contrat avec {contract.secretariat.name} accepté par le cabinet"
+        _audit_contract(contract, AuditAction.UPDATE, user, summary)
+    return contract
+
+
+def secretariat_operators(secretariat: Organisation) -> list[Operator]:
+    return list(
+        Operator.objects.filter(secretariat=secretariat)
+        .select_related("user")
+        .order_by("-active", "user__last_name", "user__first_name")
+    )
+
+
+def check_operator_phone(value: str) -> str:
+    """E.164 (French forms accepted) or a SIP address: where the bridge rings."""
+    value = value.strip()
+    if not value:
+        return ""
+    if value.lower().startswith("sip:"):
+        if not SIP_RE.match(value):
+            raise ValidationError({"phone": ["Adresse SIP invalide (sip:nom@domaine)."]})
+        return value
+    try:
+        return normalise_phone(value)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from exc
+
+
+def save_operator(
+    secretariat: Organisation,
+    *,
+    actor: AbstractBaseUser,
+    operator: Operator | None = None,
+    username: str = "",
+    password: str = "",
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    skills: list[str],
+    phone: str,
+    active: bool,
+    now: dt.datetime | None = None,
+) -> Operator:
+    """Create an operator (with their login) or change one of this secretariat's."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    try:
+        phone = check_operator_phone(phone)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if operator is None:
+        username = username.strip()
+        if not username:
+            errors["username"] = ["Indiquez un identifiant de connexion."]
+        elif User.objects.filter(username__iexact=username).exists():
+            errors["username"] = ["Cet identifiant est déjà pris."]
+        try:
+            validate_password(password, User(username=username, first_name=first_name))
+        except ValidationError as exc:
+            errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if operator is None:
+            user = User.objects.create_user(
+                username=username,
+                password=password,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                email=email.strip(),
+            )
+            operator = Operator.objects.create(
+                user=user,
+                secretariat=secretariat,
+                skills=_words(skills),
+                phone=phone,
+                active=active,
+                status=Operator.Status.OFFLINE,
+                status_since=now,
+            )
+            action, verb = AuditAction.CREATE, "ajouté"
+        else:
+            user = operator.user
+            user.first_name, user.last_name = first_name.strip(), last_name.strip()
+            user.email = email.strip()
+            user.save(update_fields=["first_name", "last_name", "email"])
+            operator.skills, operator.phone, operator.active = _words(skills), phone, active
+            if not active and operator.status not in (
+                Operator.Status.ON_CALL,
+                Operator.Status.WRAP_UP,
+            ):
+                operator.status, operator.status_since = Operator.Status.OFFLINE, now
+            operator.save()
+            action, verb = AuditAction.UPDATE, "modifié"
+        audit.record(
+            organisation_id=secretariat.id,
+            action=action,
+            object_type=ObjectType.OPERATOR,
+            object_id=operator.id,
+            channel=Channel.OPERATOR,
+            actor=actor,
+            summary=f"Opérateur {user.get_username()} {verb} ({'actif' if active else 'inactif'})",
+        )
+    return operator

@@ -27,4 +27,11 @@ urlpatterns = [
     path(
         "facturation/<int:contract_id>/<str:month>/csv/", views.statement_csv, name="statement_csv"
     ),
+    path("facturation/accepter/<int:contract_id>/", views.accept_contract, name="accept_contract"),
+    path("reglages/contrats/", views.contracts, name="contracts"),
+    path("reglages/contrats/nouveau/", views.contract_new, name="contract_new"),
+    path("reglages/contrats/<int:contract_id>/", views.contract_edit, name="contract_edit"),
+    path("reglages/operateurs/", views.operators, name="operators"),
+    path("reglages/operateurs/nouveau/", views.operator_new, name="operator_new"),
+    path("reglages/operateurs/<int:operator_id>/", views.operator_edit, name="operator_edit"),
 ]

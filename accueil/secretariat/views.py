@@ -29,18 +29,21 @@ from accueil.directory.services import Audience
 from accueil.patients.services import PatientIdentity
 from accueil.scheduling import engine
 from accueil.scheduling import services as scheduling
-from accueil.secretariat import billing, screen, services
+from accueil.secretariat import billing, bridge, routing, screen, services
 from accueil.secretariat import wallboard as board
 from accueil.secretariat.forms import (
+    ContractForm,
     FinishForm,
     MessageForm,
     NewPatientForm,
+    OperatorForm,
     PutThroughForm,
     SlotSearchForm,
+    add_service_errors,
     parse_day,
     parse_start,
 )
-from accueil.secretariat.models import Operator, QueuedCall
+from accueil.secretariat.models import DEFAULT_BILLABLE, Contract, Operator, QueuedCall
 
 POLL_SECONDS = 3
 
@@ -170,6 +173,7 @@ def take_next(request: HttpRequest) -> HttpResponse:
     if call is None:
         messages.info(request, "Aucun appel en attente pour vous.")
         return redirect("secretariat:console")
+    bridge.connect(call, request.operator)  # after the claim's transaction: no lock held
     return redirect("secretariat:call", call_id=call.public_id)
 
 
@@ -504,6 +508,7 @@ def wallboard(request: HttpRequest) -> HttpResponse:
         "weekday": board.WEEKDAYS[day.weekday()],
         **_charts(plan),
         "may_plan": services.managed_secretariat(request.user) == request.secretariat,
+        "may_configure": services.owned_secretariat(request.user) is not None,
     }
     return render(request, "secretariat/wallboard.html", context)
 
@@ -616,6 +621,8 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
         "next": billing.next_month(month),
         "statements": statements,
         "total": sum((s.total for _, s in statements), start=Decimal(0)),
+        "pending": [] if secretariat is not None else services.pending_contracts(request.user),
+        "may_configure": services.owned_secretariat(request.user) is not None,
     }
     return render(request, "secretariat/billing.html", context)
 
@@ -654,3 +661,173 @@ def statement_csv(request: HttpRequest, contract_id: int, month: str) -> HttpRes
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Settings: contracts and operators (the secretariat's owner) -------------------------------
+
+
+def owner_view(view):
+    """The owner of a remote secretariat: its contracts and operators. Anyone else (its
+    operators and other members included) gets a 404, as elsewhere in the console."""
+
+    @login_required(login_url="desk:login")
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        secretariat = services.owned_secretariat(request.user)
+        if secretariat is None:
+            raise Http404
+        request.secretariat = secretariat
+        request.operator = services.operator_of(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _settings_context(request: HttpRequest, **extra) -> dict:
+    return {"nav": "settings", "secretariat": request.secretariat, "may_configure": True, **extra}
+
+
+@owner_view
+def contracts(request: HttpRequest) -> HttpResponse:
+    rows = [
+        (contract, routing.describe_hours(contract.covered_hours))
+        for contract in services.client_contracts(request.secretariat)
+    ]
+    return render(
+        request, "secretariat/settings_contracts.html", _settings_context(request, rows=rows)
+    )
+
+
+def _contract_form_page(request, form, contract=None) -> HttpResponse:
+    context = _settings_context(request, form=form, contract=contract)
+    return render(request, "secretariat/settings_contract_form.html", context)
+
+
+@owner_view
+def contract_new(request: HttpRequest) -> HttpResponse:
+    clients = services.candidate_clients(request.secretariat)
+    if request.method != "POST":
+        initial = {
+            "mode": "handovers",
+            "overflow_seconds": 20,
+            "priority": 0,
+            "price_per_call": 0,
+            "monthly_fee": 0,
+            "billable_outcomes": DEFAULT_BILLABLE,
+            "active": True,
+        }
+        return _contract_form_page(request, ContractForm(initial=initial, clients=clients))
+    form = ContractForm(request.POST, clients=clients)
+    if form.is_valid():
+        try:
+            services.propose_contract(
+                request.secretariat,
+                form.cleaned_data["client"],
+                actor=request.user,
+                **form.terms(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Contrat proposé à {form.cleaned_data['client'].name} : il prendra effet "
+                "quand le responsable du cabinet l'aura accepté.",
+            )
+            return redirect("secretariat:contracts")
+    return _contract_form_page(request, form)
+
+
+@owner_view
+def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = (
+        Contract.objects.filter(secretariat=request.secretariat, pk=contract_id)
+        .select_related("client")
+        .first()
+    )
+    if contract is None:
+        raise Http404
+    if request.method != "POST":
+        return _contract_form_page(
+            request, ContractForm(initial=ContractForm.initial_of(contract)), contract
+        )
+    form = ContractForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_contract(contract, actor=request.user, **form.terms())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Contrat avec {contract.client.name} enregistré.")
+            return redirect("secretariat:contracts")
+    return _contract_form_page(request, form, contract)
+
+
+@owner_view
+def operators(request: HttpRequest) -> HttpResponse:
+    context = _settings_context(
+        request, operators=services.secretariat_operators(request.secretariat)
+    )
+    return render(request, "secretariat/settings_operators.html", context)
+
+
+def _operator_form_page(request, form, operator=None) -> HttpResponse:
+    context = _settings_context(request, form=form, edited=operator)
+    return render(request, "secretariat/settings_operator_form.html", context)
+
+
+@owner_view
+def operator_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _operator_form_page(request, OperatorForm())
+    form = OperatorForm(request.POST)
+    if form.is_valid():
+        try:
+            operator = services.save_operator(
+                request.secretariat, actor=request.user, **form.values()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Opérateur {operator} ajouté.")
+            return redirect("secretariat:operators")
+    return _operator_form_page(request, form)
+
+
+@owner_view
+def operator_edit(request: HttpRequest, operator_id: int) -> HttpResponse:
+    operator = (
+        Operator.objects.filter(secretariat=request.secretariat, pk=operator_id)
+        .select_related("user")
+        .first()
+    )
+    if operator is None:
+        raise Http404
+    if request.method != "POST":
+        form = OperatorForm(initial=OperatorForm.initial_of(operator), creating=False)
+        return _operator_form_page(request, form, operator)
+    form = OperatorForm(request.POST, creating=False)
+    if form.is_valid():
+        try:
+            services.save_operator(
+                request.secretariat, actor=request.user, operator=operator, **form.values()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Opérateur {operator} enregistré.")
+            return redirect("secretariat:operators")
+    return _operator_form_page(request, form, operator)
+
+
+@login_required(login_url="desk:login")
+def accept_contract(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """The client practice's owner agrees to a proposed contract (POST; 404 for anyone
+    else, and for other methods: no existence leak)."""
+    if request.method != "POST":
+        raise Http404
+    contract = services.accept_contract(request.user, contract_id, now=_now())
+    if contract is None:
+        raise Http404
+    messages.success(request, f"Contrat avec {contract.secretariat.name} accepté.")
+    return redirect("secretariat:billing")

@@ -51,6 +51,7 @@ def urls():
         "public_id": appointment.public_id,
         "contract_id": cast.contracts[0].id,
         "month": "2027-01",
+        "operator_id": cast.alice.id,
     }
     found = []
     for pattern in console_patterns():

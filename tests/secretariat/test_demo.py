@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accueil.demo import secretariat as demo
 from accueil.directory.models import Organisation
+from accueil.secretariat import services
 from accueil.secretariat.models import Contract, Operator, PlannedStaffing, QueuedCall
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,11 @@ def test_seed_demo_builds_a_working_remote_secretariat():
         assert username in printed
     assert "direction.telesecretariat" in printed and "/console/" in printed
     secretariat = Organisation.objects.get(slug=demo.SLUG)
-    assert Operator.objects.filter(secretariat=secretariat).count() == 4
+    operators = Operator.objects.filter(secretariat=secretariat)
+    assert operators.count() == 4
+    assert all(op.phone for op in operators)  # the Twilio bridge can ring each of them
+    for op in operators:
+        assert services.check_operator_phone(op.phone) == op.phone
     assert Contract.objects.filter(secretariat=secretariat).count() == 3
     assert PlannedStaffing.objects.filter(secretariat=secretariat, weekday=0).exists()
     calls = QueuedCall.objects.filter(secretariat=secretariat)

@@ -221,25 +221,47 @@ def test_save_contract_checks_its_terms(cast):
 
 
 def test_a_direct_call_in_covered_hours_is_queued(cast):
-    decision, queued = services.receive_call("03 22 00 10 01", "06 12 34 56 78", now=NINE)
-    assert decision.action is routing.Action.QUEUE
+    arrival = services.arrive("03 22 00 10 01", "06 12 34 56 78", now=NINE)
+    assert (arrival.step, arrival.position) == (routing.Step.QUEUE, 1)
+    queued = arrival.queued
     assert (queued.client, queued.caller_number, queued.source) == (
         cast.clients[1],
         "+33612345678",
         QueuedCall.Source.DIRECT,
     )
-    decision, queued = services.receive_call("03 22 00 10 01", "", now=at(MONDAY, 20))
-    assert (decision.action, queued) == (routing.Action.NOT_OURS, None)
+    second = services.arrive("03 22 00 10 02", now=NINE)
+    assert second.position == 2
+    arrival = services.arrive("03 22 00 10 01", "", now=at(MONDAY, 20))
+    assert (arrival.step, arrival.queued) == (routing.Step.RECEPTIONIST, None)
     with pytest.raises(ValidationError):
-        services.receive_call("01 00 00 00 00", now=NINE)
+        services.arrive("01 00 00 00 00", now=NINE)
 
 
 def test_overflow_rings_the_desk_then_queues_the_missed_call():
     cast = secretariat_cast.build(mode=Contract.Mode.OVERFLOW)
-    decision, queued = services.receive_call("03 22 00 10 00", now=NINE)
-    assert (decision.action, decision.ring_seconds, queued) == (routing.Action.RING_DESK, 20, None)
-    decision, queued = services.receive_call("03 22 00 10 00", now=NINE, desk_missed=True)
-    assert queued.client == cast.clients[0]
+    with_fallback(cast.clients[0], "+33322001111")  # the desk's number
+    arrival = services.arrive("03 22 00 10 00", now=NINE)
+    assert (arrival.step, arrival.route.seconds, arrival.queued) == (
+        routing.Step.RING_DESK,
+        20,
+        None,
+    )
+    assert arrival.desk_number == "+33322001111"
+    arrival = services.arrive("03 22 00 10 00", now=NINE, desk_missed=True)
+    assert arrival.queued.client == cast.clients[0]
+    # Without a desk number nothing can ring: the secretariat answers at once.
+    assert services.arrive("03 22 00 10 01", now=NINE).step is routing.Step.QUEUE
+
+
+def test_queue_position_follows_the_queue_order(cast):
+    plain = services.arrive("03 22 00 10 00", now=NINE).queued
+    later = services.arrive("03 22 00 10 01", now=NINE + dt.timedelta(seconds=5)).queued
+    urgent = services.arrive("03 22 00 10 02", now=NINE + dt.timedelta(seconds=9), urgent=True)
+    assert urgent.position == 1
+    assert [services.queue_position(c) for c in (plain, later)] == [2, 3]
+    services.take_next_call(cast.alice, now=NINE + dt.timedelta(seconds=10))
+    assert [services.queue_position(c) for c in (plain, later)] == [1, 2]
+    assert [c.id for c in services.waiting_calls(cast.secretariat)] == [plain.id, later.id]
 
 
 def test_a_listed_caller_is_flagged_from_the_sheet(cast):
@@ -248,7 +270,7 @@ def test_a_listed_caller_is_flagged_from_the_sheet(cast):
         {"label": "Pharmacie", "phones": ["+33322001234"], "roles": [], "number": "+33322005555"}
     ]
     reception.save_sheet(cast.clients[0], sheet, now=factories.NOW)
-    _, queued = services.receive_call("03 22 00 10 00", "03 22 00 12 34", now=NINE)
+    queued = services.arrive("03 22 00 10 00", "03 22 00 12 34", now=NINE).queued
     assert queued.put_through_listed
 
 

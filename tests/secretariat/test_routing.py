@@ -117,3 +117,93 @@ def test_check_hours_normalises_days():
     assert routing.describe_hours([{"days": [0, 4], "start": "08:00", "end": "12:00"}]) == [
         "lundi, vendredi de 08:00 à 12:00"
     ]
+
+
+# Call arrival: contracts and the sheet's "when the agent answers" together (routing.arrive)
+
+UTC = dt.UTC
+ALL, OVER, HAND = routing.ALL_CALLS, routing.OVERFLOW, routing.HANDOVERS
+OUTSIDE = routing.OUTSIDE_DESK_HOURS
+SIX_DAYS = [{"days": [0, 1, 2, 3, 4, 5], "start": "07:00", "end": "19:00"}]
+EVERY_DAY = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "07:00", "end": "19:00"}]
+NIGHT = [{"days": [6], "start": "02:00", "end": "03:00"}]  # Sundays, the hour DST moves
+DESK = [{"days": [0, 1, 2, 3, 4], "start": "08:30", "end": "12:00"}]
+Q, RING, AGENT = routing.Step.QUEUE, routing.Step.RING_DESK, routing.Step.RECEPTIONIST
+
+
+def arrival_case(mode, hours, sheet_mode, moment, *, desk_line=True, missed=False, seconds=25):
+    contracts = []
+    if mode is not None:
+        terms = Terms(mode=mode, covered=routing.spans(hours), overflow_seconds=seconds)
+        contracts.append((terms, "contract"))
+    answering = routing.Answering(
+        mode=sheet_mode, desk_hours=routing.spans(DESK), seconds=15, desk_line=desk_line
+    )
+    return routing.arrive(contracts, answering, moment, desk_missed=missed)
+
+
+MON = dt.date(2027, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("mode", "hours", "sheet", "moment", "extra", "expected"),
+    [
+        # No contract: the sheet alone, as before the secretariat existed.
+        (None, [], "always", at(MON, 9), {}, (AGENT, 0)),
+        (None, [], "overflow", at(MON, 9), {}, (RING, 15)),
+        (None, [], "overflow", at(MON, 9), {"missed": True}, (AGENT, 0)),
+        (None, [], "overflow", at(MON, 9), {"desk_line": False}, (AGENT, 0)),
+        (None, [], "outside_hours", at(MON, 9), {}, (RING, 15)),  # desk open
+        (None, [], "outside_hours", at(MON, 12), {}, (AGENT, 0)),  # desk closed at noon
+        # ALL_CALLS: people answer every call in covered hours, before the receptionist.
+        (ALL, SIX_DAYS, "always", at(MON, 9), {}, (Q, 0)),
+        (ALL, SIX_DAYS, "overflow", at(MON, 9), {}, (Q, 0)),
+        (ALL, SIX_DAYS, "always", at(MON, 19), {}, (AGENT, 0)),  # end is excluded
+        (ALL, SIX_DAYS, "overflow", at(MON, 6, 59), {}, (RING, 15)),  # the sheet again
+        (ALL, SIX_DAYS, "always", at(MON + dt.timedelta(days=6), 9), {}, (AGENT, 0)),  # Sunday
+        # OVERFLOW: the desk rings for the contract's seconds, then the queue.
+        (OVER, SIX_DAYS, "always", at(MON, 9), {}, (RING, 25)),
+        (OVER, SIX_DAYS, "always", at(MON, 9), {"missed": True}, (Q, 0)),
+        (OVER, SIX_DAYS, "overflow", at(MON, 9), {"seconds": 40}, (RING, 40)),
+        (OVER, SIX_DAYS, "always", at(MON, 9), {"desk_line": False}, (Q, 0)),
+        # OUTSIDE_DESK_HOURS: the sheet's desk hours decide, in Paris time.
+        (OUTSIDE, SIX_DAYS, "always", at(MON, 9), {}, (AGENT, 0)),
+        (OUTSIDE, SIX_DAYS, "outside_hours", at(MON, 9), {}, (RING, 15)),
+        (OUTSIDE, SIX_DAYS, "outside_hours", at(MON, 9), {"missed": True}, (AGENT, 0)),
+        (OUTSIDE, SIX_DAYS, "always", at(MON, 12), {}, (Q, 0)),
+        (OUTSIDE, SIX_DAYS, "always", at(MON + dt.timedelta(days=5), 9), {}, (Q, 0)),  # Sat.
+        # HANDOVERS: the receptionist answers; only its hand-overs are queued.
+        (HAND, SIX_DAYS, "always", at(MON, 9), {}, (AGENT, 0)),
+        (HAND, SIX_DAYS, "overflow", at(MON, 9), {}, (RING, 15)),
+        # Daylight saving days, given as UTC instants: the hours stay Paris wall-clock.
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 3, 28, 5, 30, tzinfo=UTC), {}, (Q, 0)),
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 3, 27, 5, 30, tzinfo=UTC), {}, (AGENT, 0)),
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 3, 28, 16, 59, tzinfo=UTC), {}, (Q, 0)),
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 3, 28, 17, 0, tzinfo=UTC), {}, (AGENT, 0)),
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 10, 31, 17, 30, tzinfo=UTC), {}, (Q, 0)),
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 10, 31, 18, 0, tzinfo=UTC), {}, (AGENT, 0)),
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 10, 31, 6, 0, tzinfo=UTC), {}, (Q, 0)),
+        (ALL, EVERY_DAY, "always", dt.datetime(2027, 10, 31, 5, 59, tzinfo=UTC), {}, (AGENT, 0)),
+        # 02:30 happens twice on the autumn night (CEST, then CET), never in spring.
+        (ALL, NIGHT, "always", dt.datetime(2027, 10, 31, 0, 30, tzinfo=UTC), {}, (Q, 0)),
+        (ALL, NIGHT, "always", dt.datetime(2027, 10, 31, 1, 30, tzinfo=UTC), {}, (Q, 0)),
+        (ALL, NIGHT, "always", dt.datetime(2027, 10, 31, 2, 0, tzinfo=UTC), {}, (AGENT, 0)),
+        (ALL, NIGHT, "always", dt.datetime(2027, 3, 28, 1, 0, tzinfo=UTC), {}, (AGENT, 0)),
+        (ALL, NIGHT, "always", dt.datetime(2027, 3, 28, 0, 59, tzinfo=UTC), {}, (AGENT, 0)),
+    ],
+)
+def test_arrival_table(mode, hours, sheet, moment, extra, expected):
+    found = arrival_case(mode, hours, sheet, moment, **extra)
+    assert (found.step, found.seconds) == expected
+    if found.step is Q:
+        assert found.contract == "contract"
+    if found.step is AGENT:
+        assert found.contract is None
+
+
+def test_arrival_prefers_a_queueing_contract_over_one_ringing_the_desk():
+    answering = routing.Answering(mode="always", desk_line=True)
+    overflow = Terms(mode=OVER, covered=WEEKDAYS_7_19, overflow_seconds=30)
+    everything = Terms(mode=ALL, covered=WEEKDAYS_7_19)
+    found = routing.arrive([(overflow, "a"), (everything, "b")], answering, at(MONDAY, 9))
+    assert (found.step, found.contract) == (Q, "b")
