@@ -66,6 +66,11 @@ class Console:
 
 
 @dataclass(frozen=True)
+class ConsolePost(Console):
+    """A console action answering POST only: GET is a 404 for everyone."""
+
+
+@dataclass(frozen=True)
 class Signed:
     """Telephony webhooks: a valid provider signature or nothing."""
 
@@ -173,10 +178,26 @@ RULES: dict[str, object] = {
     "secretariat:billing": STATEMENTS,
     "secretariat:statement": STATEMENTS,
     "secretariat:statement_csv": STATEMENTS,
+    "secretariat:accept_contract": ConsolePost(frozenset({"owner"})),  # the client's owner
+    # The secretariat's settings: its owner only (nobody of the cast).
+    **{
+        f"secretariat:{name}": Console()
+        for name in (
+            "contracts",
+            "contract_new",
+            "contract_edit",
+            "operators",
+            "operator_new",
+            "operator_edit",
+        )
+    },
     # Telephony provider webhooks.
     "reception:twilio-voice": Signed(),
     "reception:twilio-gather": Signed(),
     "reception:twilio-status": Signed(),
+    "secretariat_telephony:wait": Signed(),
+    "secretariat_telephony:left": Signed(),
+    "secretariat_telephony:operator": Signed(),
     # The public booking site: secrets are UUIDs and tokens in the URL.
     "booking:home": Public(),
     "booking:practice": Public(),
@@ -313,6 +334,8 @@ def expected(rule, who: str, method: str) -> str:
             return "404"
         membership = Membership(role=world_module.ROLES[who])
         return "ok" if rule.capability is None or roles.may(membership, rule.capability) else "403"
+    if isinstance(rule, ConsolePost):
+        return "ok" if method == "post" and who in rule.allowed else "404"
     if isinstance(rule, Console):
         return "ok" if who in rule.allowed else "404"
     if isinstance(rule, Signed):
@@ -423,6 +446,7 @@ API_RULES = {
     ("POST", "/api/v1/calls"): TELEPHONY_TOKEN,
     ("POST", "/api/v1/calls/{call_id}/turns"): TELEPHONY_TOKEN,
     ("GET", "/api/v1/calls/{call_id}"): TELEPHONY_TOKEN,
+    ("POST", "/api/v1/calls/{call_id}/hangup"): TELEPHONY_TOKEN,
 }
 
 
@@ -525,15 +549,18 @@ def test_token_operations_refuse_without_the_right_token(world, who, settings):
     client = client_for(world, who)
     before = snapshot()
     secured = [(m, p) for m, p, _ in operations() if API_RULES[(m, p)] == TELEPHONY_TOKEN]
-    assert len(secured) == 4
+    assert len(secured) == 5
     for method, path in secured:
         url = _api_path(path, world)
         for headers in ({}, {"Authorization": "Bearer mauvais-jeton"}):
             response = _request(client, method, url, {}, **headers)
             assert response.status_code == 401, (method, path, who, headers)
-        good = {"Authorization": "Bearer le-bon-jeton-de-la-standardiste"}
-        assert _request(client, method, url, {}, **good).status_code != 401, (method, path)
     assert snapshot() == before
+    # The right token opens them (a hang-up then really ends the call: checked last).
+    good = {"Authorization": "Bearer le-bon-jeton-de-la-standardiste"}
+    for method, path in secured:
+        response = _request(client, method, _api_path(path, world), {}, **good)
+        assert response.status_code != 401, (method, path)
 
 
 def test_outsider_sees_nothing_of_the_other_practice_in_its_own_pages(world):

@@ -57,7 +57,7 @@ def test_secrets_of_public_links_are_at_least_128_bits():
 
 
 def test_tokens_are_compared_in_constant_time():
-    for function in (public.manageable, v1._by_token, twilio.is_valid):
+    for function in (public.manageable, v1._find_by_token, twilio.is_valid):
         assert "hmac.compare_digest" in inspect.getsource(function), function
     assert "hmac.compare_digest" in inspect.getsource(calls.TelephonyToken)
 

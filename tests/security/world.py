@@ -138,6 +138,7 @@ def build() -> World:
         "call_id": desk_call.id,
         "sheet_version": sheet.version,
         "contract_id": contract.id,
+        "operator_id": alice.id,
         "month": "2027-01",
         # The admin's converters: an object of the first model it lists.
         "app_label": "directory",
@@ -159,6 +160,7 @@ def build() -> World:
                 "secretariat:put_through",
                 "secretariat:hang_up",
                 "secretariat:finish",
+                "secretariat_telephony:operator",
             )
         },
         "booking:waitlist_offer": {"token": offer.token},
