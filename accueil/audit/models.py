@@ -24,6 +24,11 @@ class Action(models.TextChoices):
     CREATE = "create", "Création"
     UPDATE = "update", "Modification"
     DELETE = "delete", "Effacement"
+    # Staff accounts (accueil/accounts): object ACCOUNT or SECOND_FACTOR, id the user's.
+    LOGIN = "login", "Connexion"
+    FAILURE = "failure", "Échec de connexion"
+    LOCKOUT = "lockout", "Blocage"
+    LOGOUT = "logout", "Déconnexion"
 
 
 class ObjectType(models.TextChoices):
@@ -33,6 +38,8 @@ class ObjectType(models.TextChoices):
     WAITING_ROOM = "waiting_room", "Salle d'attente"
     AUDIT_LOG = "audit_log", "Journal d'accès"
     RETENTION = "retention", "Durées de conservation"
+    ACCOUNT = "account", "Compte"
+    SECOND_FACTOR = "second_factor", "Double authentification"
 
 
 # The channels of booking.models.Channel, and the background jobs.

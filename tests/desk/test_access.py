@@ -94,7 +94,7 @@ def test_every_desk_url_is_checked(objects):
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_outsider_gets_404_everywhere(client, practice, objects, method):
-    client.force_login(practice["outsider"])
+    factories.login_verified(client, practice["outsider"])
     for name, url in urls(objects):
         response = getattr(client, method)(url)
         assert response.status_code == 404, (name, method, response.status_code)
@@ -110,7 +110,7 @@ def test_anonymous_is_sent_to_login_everywhere(client, objects):
 
 @pytest.mark.parametrize("who", ["owner", "member"])
 def test_members_can_open_every_page(client, practice, objects, who):
-    client.force_login(practice[who])
+    factories.login_verified(client, practice[who])
     for name, url in urls(objects):
         response = client.get(url)
         expected = {403} if who == "member" and name in OWNER_ONLY_URLS else {200, 302, 405}
@@ -122,14 +122,14 @@ def test_members_can_open_every_page(client, practice, objects, who):
 def test_owner_only_pages_exist_and_refuse_members_posts(client, practice, objects):
     names = {name for name, _ in urls(objects)}
     assert names >= OWNER_ONLY_URLS
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     for name, url in urls(objects):
         if name in OWNER_ONLY_URLS:
             assert client.post(url).status_code == 403, name
 
 
 def test_outsider_sees_nothing_of_the_other_practice_in_its_own_pages(client, practice, objects):
-    client.force_login(practice["outsider"])
+    factories.login_verified(client, practice["outsider"])
     other = practice["other_organisation"].slug
     response = client.get(reverse("desk:patients", args=[other]) + "?q=Bernard")
     assert response.status_code == 200
