@@ -106,6 +106,13 @@ def verify_code(user: AbstractBaseUser, code: str) -> Device | None:
     return None
 
 
+def must_wait(user: AbstractBaseUser) -> bool:
+    """django-otp delays the next try after each failure (1 s, 2 s, 4 s…): a right code
+    typed too soon is refused, and the page should say why."""
+    devices = [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]
+    return any(not device.verify_is_allowed()[0] for device in devices)
+
+
 def _normalise(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").lower()
 

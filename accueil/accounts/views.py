@@ -97,6 +97,12 @@ def _refused(request: HttpRequest, user) -> HttpResponse | None:
     return None
 
 
+def _refusal(too_soon: bool) -> str:
+    if too_soon:
+        return "Code refusé : après une erreur, attendez quelques secondes avant de réessayer."
+    return "Code incorrect ou expiré. Vérifiez que l'heure de votre téléphone est exacte."
+
+
 # Login steps -----------------------------------------------------------------------------
 
 
@@ -137,6 +143,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _locked_out(request)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
+        too_soon = services.must_wait(user)
         device = services.verify_code(user, form.cleaned_data["code"])
         if device is not None:
             if isinstance(device, StaticDevice):
@@ -153,7 +160,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         refused = _refused(request, user)
         if refused is not None:
             return refused
-        form.add_error("code", "Code incorrect ou expiré. Vérifiez l'heure de votre téléphone.")
+        form.add_error("code", _refusal(too_soon))
     return render(request, "accounts/verify.html", {"form": form, "next": next_url})
 
 
@@ -175,6 +182,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = services.pending_authenticator(user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
+        too_soon = services.must_wait(user)
         if services.confirm_authenticator(user, device, form.cleaned_data["code"]):
             device.refresh_from_db()
             codes = services.new_recovery_codes(user)
@@ -192,7 +200,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         refused = _refused(request, user)
         if refused is not None:
             return refused
-        form.add_error("code", "Code incorrect. Saisissez le code à 6 chiffres affiché.")
+        form.add_error("code", _refusal(too_soon))
     qr = segno.make(device.config_url, error="m").svg_inline(
         scale=4, border=4, light="#fff", title="QR code de l'application d'authentification"
     )

@@ -136,3 +136,11 @@ def test_next_must_stay_on_this_site(client, secretary):
     step = password_step(client, user, "https://exemple.invalid/piege")
     response = client.post(step, {"code": services.current_code(device)})
     assert response["Location"] == reverse("desk:home")
+
+
+def test_a_retry_too_soon_is_explained(client, secretary):
+    user, device = secretary
+    step = password_step(client, user)
+    client.post(step, {"code": "000000"})
+    response = client.post(step, {"code": services.current_code(device)})
+    assert "attendez quelques secondes" in response.content.decode()
