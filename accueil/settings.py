@@ -256,6 +256,8 @@ AXES_RESET_ON_SUCCESS = False
 # Retrying during a lockout does not extend it (the right password is refused all the same).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
+# Successful logins are in the audit journal, under its retention: no second, unbounded log.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Audit log and retention (docs/security.md). Client addresses come from REMOTE_ADDR; behind
 # a reverse proxy, list its addresses or networks here so X-Forwarded-For is read from it

@@ -23,5 +23,6 @@ class LockoutHandler(AxesDatabaseHandler):
             attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
             for attempts in self.get_user_attempts(request, credentials)
         )
-        scaled = per_address * settings.AXES_FAILURE_LIMIT // settings.AXES_IP_FAILURE_LIMIT
+        ip_limit = max(1, settings.AXES_IP_FAILURE_LIMIT)
+        scaled = per_address * settings.AXES_FAILURE_LIMIT // ip_limit
         return max(per_login, scaled)
