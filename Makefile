@@ -61,6 +61,7 @@ demo: migrate
 	@echo
 	@echo '  Site:      http://$(ADDR)/'
 	@echo '  Desk:      http://$(ADDR)/desk/  (logins above, password demo-accueil-2026)'
+	@echo '  Code:      after the password, DEBUG=1 $(BIN)/python manage.py otp_code <login>'
 	@echo '  API docs:  http://$(ADDR)/api/docs'
 	@echo '  Admin:     http://$(ADDR)/admin/'
 	@echo

@@ -3,6 +3,7 @@
 Every variable is listed in `.env.example`.
 """
 
+import datetime as dt
 import ipaddress
 import os
 from pathlib import Path
@@ -36,6 +37,10 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # Serves the API docs (Swagger UI) from its own static files, never a CDN.
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "accueil.directory",
     "accueil.scheduling",
     "accueil.patients",
@@ -49,6 +54,7 @@ INSTALLED_APPS = [
     "accueil.privacy",
     "accueil.throttle",
     "accueil.demo",
+    "accueil.accounts",
 ]
 
 MIDDLEWARE = [
@@ -60,10 +66,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accueil.accounts.middleware.SecondFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accueil.headers.ContentSecurityPolicy",
     "accueil.throttle.middleware.RateLimitedResponse",
+    # Last: turns a lockout flagged during the request into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "accueil.urls"
@@ -225,6 +241,8 @@ LOGGING = {
     "loggers": {
         # httpx logs every request URL at INFO (SMS providers): kept to warnings.
         "httpx": {"level": "WARNING"},
+        # django-axes logs every login at INFO (logins masked); failures stay, at WARNING.
+        "axes": {"level": "WARNING"},
         # Request paths may hold manage-link tokens: redacted before any handler.
         "django.request": {"filters": ["redact_tokens"]},
         "django.server": {
@@ -241,6 +259,30 @@ LOGIN_REDIRECT_URL = "desk:home"
 # Staff sessions end after an hour without activity (each request renews them).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", "3600"))
 SESSION_SAVE_EVERY_REQUEST = True
+
+# Second factor (accueil/accounts, docs/security.md): a TOTP code or a recovery code after
+# the password, for every user who can see patient data (`requires_second_factor`). Off only
+# for a deliberate exception; `check --deploy` warns when it is.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Accueil")
+# Lockout after repeated failures, passwords and codes alike (django-axes), counted per
+# login and client address: someone elsewhere cannot lock a practice out. One address
+# failing on many logins (credential stuffing) is locked out past AXES_IP_FAILURE_LIMIT.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_IP_FAILURE_LIMIT = int(os.environ.get("AXES_IP_FAILURE_LIMIT", "50"))
+AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "30"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "accueil.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "accueil.audit.context.client_ip"
+AXES_LOCKOUT_CALLABLE = "accueil.accounts.views.lockout_response"
+# Success resets the login's counter in accounts.services, after the second factor only.
+AXES_RESET_ON_SUCCESS = False
+# Retrying during a lockout does not extend it (the right password is refused all the same).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+# Successful logins are in the audit journal, under its retention: no second, unbounded log.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Audit log and retention (docs/security.md). Client addresses come from REMOTE_ADDR; behind
 # a reverse proxy, list its addresses or networks here so X-Forwarded-For is read from it

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path, reverse
 
 from accueil.api.api import api
 
@@ -12,8 +13,19 @@ def superusers_only(request) -> bool:
 
 admin.site.has_permission = superusers_only
 
+
+def staff_login(request, extra_context=None):
+    """The admin logs in through the desk's steps (second factor included), never its own."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), "desk:login")
+
+
+admin.site.login = staff_login
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The steps after the password and the account page (fixed paths, before the desk's
+    # /desk/<organisation>/).
+    path("desk/", include("accueil.accounts.urls")),
     path("desk/", include("accueil.desk.urls")),
     path("console/", include("accueil.secretariat.urls")),
     path("api/", api.urls),

@@ -4,9 +4,12 @@ factor, for instance) changes here only."""
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.factories import login_verified
+
 
 def login(client: Client, user) -> Client:
-    client.force_login(user)
+    """Past both steps, password and second factor."""
+    login_verified(client, user)
     return client
 
 

@@ -4,6 +4,8 @@ import datetime as dt
 import itertools
 
 from django.contrib.auth.models import User
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner, Site
 from accueil.patients.models import Patient
@@ -87,3 +89,19 @@ def agenda(**motif_kw):
     m = motif(org, [p], **motif_kw)
     period(p, [m])
     return org, p, m
+
+
+def authenticator(user: User) -> TOTPDevice:
+    """The user's confirmed TOTP device (one is made the first time)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
+
+
+def login_verified(client, user: User) -> None:
+    """Logs `client` in past both steps, password and second factor (a session verified by
+    the user's authenticator): what `force_login` gave before the second factor."""
+    device = authenticator(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

@@ -25,7 +25,7 @@ def assert_no_inline_script(response) -> dict[str, str]:
 
 def test_desk_pages_forbid_inline_scripts_and_style_elements(client):
     org, _practitioner, _motif = factories.agenda()
-    client.force_login(factories.staff(org, Membership.Role.OWNER))
+    factories.login_verified(client, factories.staff(org, Membership.Role.OWNER))
     response = client.get(reverse("desk:agenda", args=[org.slug]))
     assert response.status_code == 200
     found = assert_no_inline_script(response)

@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from django.db import connections, transaction
 
+from tests import factories
+
 SQLITE_SETTINGS = settings.DATABASES["default"]
 WRITERS = 8
 
@@ -82,8 +84,8 @@ def test_the_django_admin_is_for_superusers_only(client, practice, django_user_m
     staff = practice["owner"]
     staff.is_staff = True  # even a staff flag and every permission are not enough
     staff.save()
-    client.force_login(staff)
+    factories.login_verified(client, staff)
     assert client.get("/admin/").status_code == 302  # to the admin's login page
     root = django_user_model.objects.create_superuser("root", "root@example.org", "x-pass-123")
-    client.force_login(root)
+    factories.login_verified(client, root)
     assert client.get("/admin/").status_code == 200

@@ -24,6 +24,11 @@ class Action(models.TextChoices):
     CREATE = "create", "Création"
     UPDATE = "update", "Modification"
     DELETE = "delete", "Effacement"
+    # Staff accounts (accueil/accounts): object ACCOUNT or SECOND_FACTOR, id the user's.
+    LOGIN = "login", "Connexion"
+    FAILURE = "failure", "Échec de connexion"
+    LOCKOUT = "lockout", "Blocage"
+    LOGOUT = "logout", "Déconnexion"
 
 
 class ObjectType(models.TextChoices):
@@ -35,6 +40,8 @@ class ObjectType(models.TextChoices):
     RETENTION = "retention", "Durées de conservation"
     CONTRACT = "contract", "Contrat de télésecrétariat"
     OPERATOR = "operator", "Opérateur du télésecrétariat"
+    ACCOUNT = "account", "Compte"
+    SECOND_FACTOR = "second_factor", "Double authentification"
 
 
 # The channels of booking.models.Channel, and the background jobs.

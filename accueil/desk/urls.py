@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accueil.accounts import views as accounts_views
 from accueil.desk import (
     calls_views,
     instructions_views,
@@ -16,11 +17,8 @@ app_name = "desk"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "connexion/",
-        auth_views.LoginView.as_view(template_name="desk/login.html"),
-        name="login",
-    ),
+    # The password step; the second factor follows (accueil/accounts).
+    path("connexion/", accounts_views.login, name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(next_page="desk:login"), name="logout"),
     path("<slug:slug>/", views.organisation_home, name="organisation"),
     path("<slug:slug>/agenda/", views.agenda, name="agenda"),

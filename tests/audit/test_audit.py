@@ -16,6 +16,7 @@ from accueil.booking.models import Channel, Status
 from accueil.directory.services import Audience
 from accueil.patients.services import PatientIdentity
 from accueil.scheduling.engine import wall_clock
+from tests import factories
 from tests.factories import MONDAY, NOW
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +125,7 @@ def test_entries_are_written_in_the_transaction_of_the_change(practice):
 
 @pytest.fixture
 def desk(client, practice):
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     return client
 
 
@@ -286,9 +287,9 @@ def test_purge_deletes_only_entries_older_than_the_cutoff(practice):
 def test_owner_searches_the_journal_and_exports_it(client, practice):
     owner, member = practice["owner"], practice["member"]
     appointment = book(practice, actor=member)
-    client.force_login(member)
+    factories.login_verified(client, member)
     client.get(desk_url(practice, "patient", appointment.patient_id))
-    client.force_login(owner)
+    factories.login_verified(client, owner)
     journal = desk_url(practice, "journal")
 
     page = client.get(journal).content.decode()
@@ -326,10 +327,10 @@ def test_owner_searches_the_journal_and_exports_it(client, practice):
 
 
 def test_journal_is_for_owners_only(client, practice):
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     response = client.get(desk_url(practice, "journal"))
     assert response.status_code == 403
     assert "responsable" in response.content.decode()
     assert client.get(desk_url(practice, "journal_csv")).status_code == 403
-    client.force_login(practice["outsider"])
+    factories.login_verified(client, practice["outsider"])
     assert client.get(desk_url(practice, "journal")).status_code == 404

@@ -80,7 +80,7 @@ def desk(cabinet, client):
 
     user = factories.staff(cabinet["organisation"])
     staff = Client()
-    staff.force_login(user)
+    factories.login_verified(staff, user)
     return staff
 
 

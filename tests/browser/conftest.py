@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from accueil.accounts import services
 from accueil.booking import views
+from tests import factories
 from tests.factories import NOW
 
 # Playwright's sync API keeps an event loop running in the test thread; Django's ORM (used
@@ -78,3 +80,15 @@ def frozen_now(monkeypatch):
     """The site's clock: Friday 1 January 2027 (see tests.factories); the live server runs
     in this process, so the patch applies to its requests too."""
     monkeypatch.setattr(views, "_now", lambda: NOW)
+
+
+def sign_in(page, user, password: str) -> None:
+    """Both login steps from the login page, as a person does them: the password, then the
+    code their authenticator shows now (one is made here if the user has none)."""
+    device = factories.authenticator(user)
+    page.get_by_label("Identifiant").fill(user.username)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name="Code de vérification").wait_for()
+    page.get_by_label("Code de vérification").fill(services.current_code(device))
+    page.get_by_role("button", name="Vérifier").click()

@@ -15,6 +15,7 @@ from accueil.secretariat import services
 from accueil.secretariat import views as console_views
 from accueil.secretariat.models import Operator, QueuedCall
 from tests import factories
+from tests.browser.conftest import sign_in
 from tests.factories import MONDAY
 from tests.secretariat import cast as secretariat_cast
 from tests.secretariat.cast import PASSWORD, at, with_fallback
@@ -48,9 +49,7 @@ def cast(monkeypatch):
 
 def log_in(page, user) -> None:
     page.goto("/desk/connexion/?next=/console/")
-    page.get_by_label("Identifiant").fill(user.username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, user, PASSWORD)
     page.get_by_role("heading", name=re.compile("^Console")).wait_for()
 
 
@@ -118,9 +117,7 @@ def test_two_operators_share_five_calls_and_a_booking_reaches_the_desk(new_page,
     desk = new_page()
     secretary = factories.staff(org, Membership.Role.SECRETARY)
     desk.goto("/desk/connexion/")
-    desk.get_by_label("Identifiant").fill(secretary.username)
-    desk.get_by_label("Mot de passe").fill(PASSWORD)
-    desk.get_by_role("button", name="Se connecter").click()
+    sign_in(desk, secretary, PASSWORD)
     desk.get_by_role("heading", name=re.compile("^Agenda")).wait_for()
     desk.goto(f"/desk/{org.slug}/agenda/?jour={MONDAY.isoformat()}")
     desk.get_by_text("CARON Inès").wait_for()

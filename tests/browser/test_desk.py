@@ -10,6 +10,7 @@ from accueil.desk import views as desk_views
 from accueil.directory.models import Membership
 from accueil.scheduling.engine import wall_clock
 from tests import factories
+from tests.browser.conftest import sign_in
 from tests.browser.test_public_booking import fill_identity, open_week
 from tests.factories import MONDAY
 
@@ -27,9 +28,7 @@ def cabinet():
 
 def log_in(page, user):
     page.goto("/desk/")
-    page.get_by_label("Identifiant").fill(user.username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, user, PASSWORD)
     page.get_by_role("heading", name=re.compile("^Agenda")).wait_for()
 
 

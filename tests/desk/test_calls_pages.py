@@ -36,13 +36,13 @@ def lilas(monkeypatch):
 
 @pytest.fixture
 def owner(client, lilas):
-    client.force_login(lilas.owner)
+    factories.login_verified(client, lilas.owner)
     return client
 
 
 @pytest.fixture
 def member(client, lilas):
-    client.force_login(lilas.member)
+    factories.login_verified(client, lilas.member)
     return client
 
 
@@ -114,7 +114,7 @@ def test_another_practices_call_is_404_both_ways(client, lilas):
     factories.site(other)
     outsider = factories.staff(other, Membership.Role.OWNER)
     mine = services.start_desk_call(other, "").call
-    client.force_login(outsider)
+    factories.login_verified(client, outsider)
     assert client.get(url(lilas, "call", theirs.id)).status_code == 404  # not a member
     other_url = reverse("desk:call", args=[other.slug, theirs.id])
     assert client.get(other_url).status_code == 404  # a member, but not that call

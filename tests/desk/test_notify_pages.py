@@ -30,13 +30,13 @@ def frozen_now(monkeypatch):
 
 @pytest.fixture
 def owner(client, practice):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     return client
 
 
 @pytest.fixture
 def member(client, practice):
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     return client
 
 
@@ -346,7 +346,7 @@ def test_the_counter_counts_placeholders_with_long_sample_values(owner, practice
 
 def test_the_counter_needs_the_csrf_token(practice):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     page = url(practice, "notify_text", "reminder", "sms")
     client.get(page)
     counter = url(practice, "notify_sms_count")

@@ -30,13 +30,13 @@ def frozen_now(monkeypatch):
 
 @pytest.fixture
 def owner(client, practice):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     return client
 
 
 @pytest.fixture
 def member(client, practice):
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     return client
 
 

@@ -197,7 +197,7 @@ def page_url(data, **query):
 
 
 def test_the_page_shows_the_numbers_and_an_accessible_chart(client, practice, data):
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     response = client.get(page_url(data, du="2027-01-01", au="2027-03-15"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -230,7 +230,7 @@ def test_chart_geometry():
 
 
 def test_the_default_page_shows_twelve_months(client, practice, data):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     response = client.get(page_url(data))
     html = response.content.decode()
     assert response.context["form"]["du"].value() == "2026-04-01"
@@ -240,14 +240,14 @@ def test_the_default_page_shows_twelve_months(client, practice, data):
 
 
 def test_filters_on_the_page(client, practice, data):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     response = client.get(page_url(data, praticien=data["petit"].id, motif=data["vaccine"].id))
     assert response.context["stats"].total == Counts(2, 1, 1)
     assert f"praticien={data['petit'].id}" in response.context["csv_url"]
 
 
 def test_filter_errors_are_shown_next_to_their_field(client, practice, data):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     response = client.get(page_url(data, du="2027-03-01", au="2027-01-01"))
     html = response.content.decode()
     assert "stats" not in response.context
@@ -263,7 +263,7 @@ def test_filter_errors_are_shown_next_to_their_field(client, practice, data):
 
 
 def test_csv_export_for_french_excel(client, practice, data):
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     url = reverse("desk:stats_csv", args=[data["organisation"].slug])
     response = client.get(url + "?du=2027-01-01&au=2027-03-15")
     assert response.status_code == 200
@@ -302,7 +302,7 @@ def test_csv_cells_are_never_formulas_and_empty_rates_stay_empty(practice):
 
 
 def test_an_invalid_csv_request_goes_back_to_the_page(client, practice, data):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     url = reverse("desk:stats_csv", args=[data["organisation"].slug])
     response = client.get(url + "?du=2027-03-01&au=2027-01-01")
     assert response.status_code == 302

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def desk(client, practice, monkeypatch):
     monkeypatch.setattr(views, "_now", lambda: NOW)
     monkeypatch.setattr(booking.timezone, "now", lambda: NOW)
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     return client
 
 
@@ -47,7 +47,7 @@ def book_form(practice, start, **extra):
 
 def test_login_page_and_home_redirect_to_the_only_practice(client, practice):
     assert client.get(reverse("desk:login")).status_code == 200
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     response = client.get(reverse("desk:home"))
     assert response["Location"] == url(practice, "agenda")
 

@@ -92,6 +92,6 @@ def test_staff_see_why_in_undelivered_messages(settings, memory_sms, practice):
     queue(org, 2)
     sending.send_due()
     client = Client()
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     page = client.get(reverse("desk:undelivered", args=[org.slug]))
     assert "Plafond de 1 SMS par jour atteint pour ce numéro" in page.content.decode()

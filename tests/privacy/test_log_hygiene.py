@@ -26,6 +26,7 @@ from accueil.notify.models import Message
 from accueil.reception import services as reception
 from accueil.reception.models import Turn
 from accueil.scheduling.engine import wall_clock
+from tests import factories
 from tests.factories import MONDAY, NOW
 from tests.reception.agenda import KNOWN_CALLER, build_practice
 from tests.reception.agenda import NOW as CALL_TIME
@@ -167,7 +168,7 @@ def test_an_api_booking_logs_no_patient_data(agenda, logs, monkeypatch):
 
 
 def test_a_desk_booking_logs_no_patient_data(client, agenda, logs):
-    client.force_login(agenda["member"])
+    factories.login_verified(client, agenda["member"])
     slug = agenda["organisation"].slug
     start = wall_clock(MONDAY, dt.time(9))
     form = {

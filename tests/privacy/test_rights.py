@@ -134,7 +134,7 @@ def test_export_holds_everything_about_the_patient_and_nothing_else(practice, lo
 
 
 def test_owner_reads_the_page_and_downloads_the_json_both_logged(client, practice, louise):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     args = [practice["organisation"].slug, louise["patient"].id]
     page = client.get(reverse("desk:patient_data", args=args))
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
@@ -154,7 +154,7 @@ def test_owner_reads_the_page_and_downloads_the_json_both_logged(client, practic
 
 
 def test_members_do_not_see_the_rights_links(client, practice, louise):
-    client.force_login(practice["member"])
+    factories.login_verified(client, practice["member"])
     args = [practice["organisation"].slug, louise["patient"].id]
     page = client.get(reverse("desk:patient", args=args)).content.decode()
     assert reverse("desk:patient_data", args=args) not in page
@@ -220,7 +220,7 @@ def test_erasure_anonymises_and_keeps_the_statistics(practice, louise):
 
 def test_erasure_through_the_desk(client, practice, louise, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: LATER)
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     args = [practice["organisation"].slug, louise["patient"].id]
     url = reverse("desk:patient_erase", args=args)
     assert "Effacer Louise" in client.get(url).content.decode()
@@ -234,7 +234,7 @@ def test_erasure_through_the_desk(client, practice, louise, monkeypatch):
 
 
 def test_erasure_through_the_desk_shows_why_it_is_refused(client, practice, louise):
-    client.force_login(practice["owner"])
+    factories.login_verified(client, practice["owner"])
     args = [practice["organisation"].slug, louise["patient"].id]
     response = client.post(reverse("desk:patient_erase", args=args), {"confirm": "oui"})
     assert "annulez-les avant" in response.content.decode()

@@ -70,7 +70,7 @@ def test_anonymous_users_are_sent_to_the_login_page(urls):
 def test_practice_staff_get_404_everywhere(urls):
     cast, found = urls
     client = Client()
-    client.force_login(factories.staff(cast.clients[0], Membership.Role.SECRETARY))
+    factories.login_verified(client, factories.staff(cast.clients[0], Membership.Role.SECRETARY))
     for url in found:
         assert client.get(url).status_code == 404, url
         assert client.post(url).status_code == 404, url
@@ -79,7 +79,7 @@ def test_practice_staff_get_404_everywhere(urls):
 def test_another_secretariats_operator_gets_404_on_our_calls_and_statements(urls):
     cast, found = urls
     client = Client()
-    client.force_login(cast.outsider.user)
+    factories.login_verified(client, cast.outsider.user)
     ours = [u for u in found if "/appel/" in u or "/facturation/" in u]
     assert len(ours) >= 10
     for url in ours:
@@ -92,7 +92,7 @@ def test_another_secretariats_operator_gets_404_on_our_calls_and_statements(urls
 def test_the_queue_and_wallboard_of_another_secretariat_show_only_its_calls(urls):
     cast, _ = urls
     client = Client()
-    client.force_login(cast.outsider.user)
+    factories.login_verified(client, cast.outsider.user)
     for name in ("console", "queue", "wallboard", "wallboard_live"):
         html = client.get(reverse(f"secretariat:{name}")).content.decode()
         assert "Cabinet des Tilleuls" not in html and "Alice" not in html, name

@@ -159,7 +159,7 @@ def test_who_reads_statements(cast):
         (other_secretariat_member, 404),
     ):
         client = Client()
-        client.force_login(user)
+        factories.login_verified(client, user)
         assert client.get(url).status_code == status, user
         assert client.get(url + "csv/").status_code == status, user
     assert Client().get(url).status_code == 302
@@ -169,7 +169,7 @@ def test_statement_pages(cast):
     settle(cast, cast.contracts[0], Outcome.BOOKED, 0)
     settle(cast, cast.contracts[0], Outcome.WRONG_NUMBER, 5)
     client = Client()
-    client.force_login(cast.manager)
+    factories.login_verified(client, cast.manager)
     overview = client.get(reverse("secretariat:billing"), {"mois": "2027-01"}).content.decode()
     assert "Facturation · Janvier 2027" in overview and "31,10" in overview
     url = reverse("secretariat:statement", args=[cast.contracts[0].id, "2027-01"])
@@ -189,7 +189,7 @@ def test_statement_pages(cast):
 def test_practice_owner_sees_only_their_own_contracts(cast):
     owner = factories.staff(cast.clients[2], Membership.Role.OWNER)
     client = Client()
-    client.force_login(owner)
+    factories.login_verified(client, owner)
     html = client.get(reverse("secretariat:billing")).content.decode()
     assert "Cabinet Pasteur" in html
     assert "Cabinet des Tilleuls" not in html and "Maison de santé du Val" not in html
@@ -205,7 +205,7 @@ def test_a_handed_over_call_is_taken_settled_and_billed_end_to_end(monkeypatch):
     reception.take_turn(agent.call.id, "je voudrais parler à une vraie personne", now=at(MONDAY, 9))
 
     operator = Client()
-    operator.force_login(cast.alice.user)
+    factories.login_verified(operator, cast.alice.user)
     screen = operator.get(operator.post(reverse("secretariat:take"))["Location"])
     assert "Maison de santé du Val" in screen.content.decode()
     call = QueuedCall.objects.get()
@@ -225,7 +225,7 @@ def test_a_handed_over_call_is_taken_settled_and_billed_end_to_end(monkeypatch):
     assert (appointment.organisation, appointment.channel) == (org, Channel.OPERATOR)
 
     manager = Client()
-    manager.force_login(cast.manager)
+    factories.login_verified(manager, cast.manager)
     url = reverse("secretariat:statement", args=[cast.contracts[1].id, "2027-01"])
     rows = list(
         csv.reader(io.StringIO(manager.get(url + "csv/").content.decode()[1:]), delimiter=";")

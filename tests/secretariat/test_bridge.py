@@ -14,7 +14,7 @@ from accueil.reception import twilio
 from accueil.reception.models import Call
 from accueil.secretariat import billing, bridge
 from accueil.secretariat.models import Contract, Outcome, QueuedCall
-from tests.factories import MONDAY
+from tests.factories import MONDAY, login_verified
 from tests.secretariat import cast as secretariat_cast
 from tests.secretariat.cast import at, with_fallback
 from tests.secretariat.fake_twilio import FakeTwilio
@@ -76,7 +76,7 @@ def left(result, sid="CA1", step=""):
 
 def take(operator):
     client = Client()
-    client.force_login(operator.user)
+    login_verified(client, operator.user)
     response = client.post(reverse("secretariat:take"))
     assert response.status_code == 302
     return client, client.get(response["Location"]).content.decode()
@@ -139,7 +139,7 @@ def test_a_direct_call_in_covered_hours_is_bridged_to_the_operator_and_billed(ca
     queued.refresh_from_db()
     assert queued.status == QueuedCall.Status.WRAP_UP and queued.ended_at == NINE
     client = Client()
-    client.force_login(cast.alice.user)
+    login_verified(client, cast.alice.user)
     client.post(
         reverse("secretariat:finish", args=[queued.public_id]),
         {"outcome": Outcome.BOOKED, "note": "RDV lundi"},

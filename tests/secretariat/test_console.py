@@ -36,7 +36,7 @@ def cast(monkeypatch):
 
 def login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    factories.login_verified(client, user)
     return client
 
 

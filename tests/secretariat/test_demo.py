@@ -7,7 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accueil.accounts import services as accounts
 from accueil.demo import secretariat as demo
 from accueil.directory.models import Organisation
 from accueil.secretariat import services
@@ -44,9 +46,16 @@ def test_seed_demo_builds_a_working_remote_secretariat():
     demo.seed(now=handover.queued_at, password_hash="x")
     assert calls.count() == before
 
-    # The hand-over can be taken by an operator with the demo password.
+    # The hand-over can be taken by an operator with the demo password, then the code of
+    # the demo authenticator (`manage.py otp_code`, printed instructions).
+    assert "otp_code" in printed
     client = Client()
-    assert client.login(username="operateur.hugo", password="demo-accueil-2026")
+    step = client.post(
+        reverse("desk:login"), {"username": "operateur.hugo", "password": "demo-accueil-2026"}
+    )["Location"]
+    device = TOTPDevice.objects.get(user__username="operateur.hugo", confirmed=True)
+    assert device.key == accounts.demo_key("operateur.hugo")
+    assert client.post(step, {"code": accounts.current_code(device)}).status_code == 302
     taken = client.post(reverse("secretariat:take"))
     page = client.get(taken["Location"]).content.decode()
     assert "Appel · " in page

@@ -27,7 +27,7 @@ def cast():
 
 def login(user) -> Client:
     client = Client()
-    client.force_login(user)
+    factories.login_verified(client, user)
     return client
 
 
@@ -165,7 +165,7 @@ def test_the_owner_adds_and_edits_operators(cast):
         ["anglais", "pédiatrie"],
         "+33611223344",
     )
-    assert Client().login(username="claire", password="un-mot-de-passe-solide-42")
+    assert User.objects.get(username="claire").check_password("un-mot-de-passe-solide-42")
     url = reverse("secretariat:operator_edit", args=[claire.id])
     data = {
         "first_name": "Claire",

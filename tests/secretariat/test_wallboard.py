@@ -122,7 +122,7 @@ def test_wallboard_shows_today_and_staffing(cast):
         secretariat=cast.secretariat, weekday=0, start=dt.time(9), operators=1
     )
     client = Client()
-    client.force_login(cast.alice.user)
+    factories.login_verified(client, cast.alice.user)
     html = client.get(reverse("secretariat:wallboard"), {"jour": MONDAY}).content.decode()
     assert "Tableau de bord · Télésecrétariat Picard" in html
     assert "Cabinet des Tilleuls" in html and "Alice Opératrice" in html
@@ -137,7 +137,7 @@ def test_wallboard_live_fragment_polls(cast):
         cast.contracts[0], source=QueuedCall.Source.DIRECT, caller_number="", now=at(MONDAY, 10, 58)
     )
     client = Client()
-    client.force_login(cast.manager)
+    factories.login_verified(client, cast.manager)
     html = client.get(reverse("secretariat:wallboard_live")).content.decode()
     assert html.startswith('<div id="direct"') and 'hx-trigger="every 6s"' in html
     assert "2 min 00 s" in html  # longest wait
@@ -146,14 +146,14 @@ def test_wallboard_live_fragment_polls(cast):
 def test_practice_staff_never_see_a_secretariats_wallboard(cast):
     for user in (factories.staff(cast.clients[0], Membership.Role.OWNER),):
         client = Client()
-        client.force_login(user)
+        factories.login_verified(client, user)
         assert client.get(reverse("secretariat:wallboard")).status_code == 404
         assert client.get(reverse("secretariat:wallboard_live")).status_code == 404
 
 
 def test_members_plan_staffing_operators_only_read_it(cast):
     manager = Client()
-    manager.force_login(cast.manager)
+    factories.login_verified(manager, cast.manager)
     data = {"jour": "0", "0900": "5", "0930": "6", "1000": "0"}
     response = manager.post(reverse("secretariat:planning"), data)
     assert response.status_code == 302
@@ -163,7 +163,7 @@ def test_members_plan_staffing_operators_only_read_it(cast):
         )
     ) == {dt.time(9): 5, dt.time(9, 30): 6}
     operator = Client()
-    operator.force_login(cast.alice.user)
+    factories.login_verified(operator, cast.alice.user)
     assert "disabled" in operator.get(reverse("secretariat:planning")).content.decode()
     assert operator.post(reverse("secretariat:planning"), data).status_code == 404
 

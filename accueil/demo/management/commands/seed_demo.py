@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accueil.accounts import services as accounts
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, AppointmentEvent, Channel, Status
 from accueil.demo import instructions as demo_instructions
@@ -121,6 +122,9 @@ class Command(BaseCommand):
         seeder.logins += [(user, DEMO_PASSWORD, org, role) for user, org, role in logins]
         with transaction.atomic():
             seeder.ensure_admin(reset)
+            # Every demo login has an authenticator whose key derives from its username.
+            for user in User.objects.filter(username__in={row[0] for row in seeder.logins}):
+                accounts.give_demo_authenticator(user)
         self._summary(seeder, time.monotonic() - started)
 
     def _reset(self) -> None:
@@ -150,6 +154,9 @@ class Command(BaseCommand):
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
             out("  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        out("")
+        out("Double authentification : après le mot de passe, un code à 6 chiffres est demandé.")
+        out("  code du moment : DEBUG=1 python manage.py otp_code <identifiant>")
         root = settings.SITE_ROOT.rstrip("/")
         out("")
         out(f"Accueil : {root}/")
