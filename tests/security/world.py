@@ -144,6 +144,7 @@ def build() -> World:
         "app_label": "directory",
         "object_id": str(org.id),
         "content_type_id": 1,
+        "pk": 1,
         "id": users["owner"].id,
         "appointment_id": appointment.public_id,
         "url": "directory/organisation/",
