@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accueil import sqlbatch
 from accueil.audit import services as audit
 from accueil.audit.models import Action, ObjectType
 from accueil.booking import overlap
@@ -184,9 +185,40 @@ def book(
             session_key=_session_key(motif, slot.start, public_id),
             created_by=actor,
         )
-        appointment.save()
-        _record(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
+        _write_booking(appointment, channel, actor, now)
     return appointment
+
+
+def _write_booking(
+    appointment: Appointment, channel: Channel, actor: User | None, now: dt.datetime
+) -> None:
+    """The appointment, its history event, its audit entry and its outbox messages, in two
+    round trips on PostgreSQL (decision 0012): the rows and the reads the messages need,
+    then the messages, which name the rows' ids. What `save()` and `_record` would do."""
+    event = _event(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
+    entry = _audit_entry(event, appointment, channel, actor, now)
+    context_reads, context = notify.appointment_context(appointment)
+    # The event names the appointment by its public id: its id is not known yet.
+    new_id = (
+        f"(SELECT id FROM {APPOINTMENT} WHERE public_id = %s)",
+        [PUBLIC_ID.get_db_prep_save(appointment.public_id, connection)],
+    )
+    appointment_ids, event_ids, _, *context_rows = sqlbatch.run(
+        [
+            sqlbatch.insert([appointment]),
+            sqlbatch.insert([event], expressions={"appointment_id": new_id}),
+            sqlbatch.insert([entry]),
+            *context_reads,
+        ]
+    )
+    sqlbatch.saved([appointment], appointment_ids)
+    event.appointment = appointment
+    sqlbatch.saved([event], event_ids)
+    messages = notify.booking_messages(event, context(*context_rows))
+    if messages:
+        (message_ids,) = sqlbatch.run([sqlbatch.insert(messages)])
+        sqlbatch.saved(messages, message_ids)
+        notify.queued(messages, now)
 
 
 def _check_identities(
@@ -327,6 +359,8 @@ def row_lock() -> str:
 
 
 PRACTITIONER = connection.ops.quote_name(Practitioner._meta.db_table)
+APPOINTMENT = connection.ops.quote_name(Appointment._meta.db_table)
+PUBLIC_ID = Appointment._meta.get_field("public_id")
 MOTIF_PRACTITIONERS = connection.ops.quote_name(Motif.practitioners.through._meta.db_table)
 
 
@@ -391,7 +425,34 @@ def _record(
     previous_start: dt.datetime | None = None,
     note: str = "",
 ) -> None:
-    event = AppointmentEvent.objects.create(
+    event = _event(
+        appointment,
+        kind,
+        channel,
+        actor,
+        now,
+        from_status=from_status,
+        previous_start=previous_start,
+        note=note,
+    )
+    event.save(force_insert=True)
+    # The outbox: messages caused by this change, written in the same transaction.
+    notify.on_appointment_event(event)
+    _audit_entry(event, appointment, channel, actor, now).save(force_insert=True)
+
+
+def _event(
+    appointment: Appointment,
+    kind: AppointmentEvent.Kind,
+    channel: Channel,
+    actor: User | None,
+    now: dt.datetime,
+    *,
+    from_status: str,
+    previous_start: dt.datetime | None = None,
+    note: str = "",
+) -> AppointmentEvent:
+    return AppointmentEvent(
         appointment=appointment,
         kind=kind,
         at=now,
@@ -402,11 +463,18 @@ def _record(
         previous_start=previous_start,
         note=note,
     )
-    # The outbox: messages caused by this change, written in the same transaction.
-    notify.on_appointment_event(event)
-    audit.record(
+
+
+def _audit_entry(
+    event: AppointmentEvent,
+    appointment: Appointment,
+    channel: Channel,
+    actor: User | None,
+    now: dt.datetime,
+):
+    return audit.new_entry(
         organisation_id=appointment.organisation_id,
-        action=Action.CREATE if kind == AppointmentEvent.Kind.BOOKED else Action.UPDATE,
+        action=Action.CREATE if event.kind == AppointmentEvent.Kind.BOOKED else Action.UPDATE,
         object_type=ObjectType.APPOINTMENT,
         object_id=appointment.public_id,
         channel=channel,

@@ -194,9 +194,23 @@ def texts_for(organisation_id: int, kind: str, channel: str) -> tuple[str, str]:
 
 def organisation_texts(organisation_id: int) -> dict[tuple[str, str], tuple[str, str]]:
     """All the texts an organisation wrote, by (kind, channel), in one query."""
-    rows = MessageTemplate.objects.filter(organisation_id=organisation_id).values_list(
-        "kind", "channel", "subject", "body"
+    return texts_of_rows(
+        MessageTemplate.objects.filter(organisation_id=organisation_id).values_list(
+            "kind", "channel", "subject", "body"
+        )
     )
+
+
+def organisation_texts_statement(organisation_id: int) -> tuple[str, tuple]:
+    """The query of `organisation_texts`, for a batch (sqlbatch); `texts_of_rows` reads it."""
+    return (
+        MessageTemplate.objects.filter(organisation_id=organisation_id)
+        .values_list("kind", "channel", "subject", "body")
+        .query.sql_with_params()
+    )
+
+
+def texts_of_rows(rows) -> dict[tuple[str, str], tuple[str, str]]:
     return {(kind, channel): (subject, body) for kind, channel, subject, body in rows}
 
 
