@@ -59,9 +59,13 @@ def insert(
     """INSERT ... RETURNING id of new rows of one model, with the values `save()` would
     write (defaults, auto_now_add). `expressions`: by attribute name, SQL and its parameters
     written instead of the value, such as a subquery for an id the batch has not returned
-    yet. Pass the statement's rows to `saved()`."""
+    yet. Objects given an id (reserved beforehand) are written with it. Pass the
+    statement's rows to `saved()`."""
     opts = objs[0]._meta
-    fields = [f for f in opts.concrete_fields if f is not opts.pk and not f.generated]
+    with_pk = objs[0].pk is not None
+    if any((obj.pk is not None) != with_pk for obj in objs):
+        raise ValueError("Either every object has its id or none has.")
+    fields = [f for f in opts.concrete_fields if (with_pk or f is not opts.pk) and not f.generated]
     quote = connection.ops.quote_name
     rows, params = [], []
     for obj in objs:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -161,7 +161,9 @@ def book(
     elif patient.organisation_id != practitioner.organisation_id:
         raise ValidationError({"patient": ["Patient inconnu de cet établissement."]})
     with _slot_taken_on_overlap(), transaction.atomic():
-        lock_bookable(practitioner, motif, audience)
+        # What the messages need from the database, read in the locking read's round trip.
+        context_reads, context = notify.appointment_context(practitioner.organisation_id)
+        reserved, context_rows = lock_bookable(practitioner, motif, audience, then=context_reads)
         slot = check_slot_free(practitioner, motif, start, audience=audience, now=now)
         if isinstance(patient, PatientIdentity):
             organisation = practitioner.organisation
@@ -185,39 +187,55 @@ def book(
             session_key=_session_key(motif, slot.start, public_id),
             created_by=actor,
         )
-        _write_booking(appointment, channel, actor, now)
+        _write_booking(appointment, channel, actor, now, reserved, context(*context_rows))
     return appointment
 
 
 def _write_booking(
-    appointment: Appointment, channel: Channel, actor: User | None, now: dt.datetime
+    appointment: Appointment,
+    channel: Channel,
+    actor: User | None,
+    now: dt.datetime,
+    reserved: tuple[int, int] | None,
+    context: notify.AppointmentContext,
 ) -> None:
-    """The appointment, its history event, its audit entry and its outbox messages, in two
-    round trips on PostgreSQL (decision 0012): the rows and the reads the messages need,
-    then the messages, which name the rows' ids. What `save()` and `_record` would do."""
+    """The appointment, its history event, its audit entry and its outbox messages: what
+    `save()` and `_record` would write, in one round trip on PostgreSQL, where the ids the
+    messages name were reserved by the locking read (decision 0012). Elsewhere the ids come
+    back from the first statements, then the messages are written."""
     event = _event(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
     entry = _audit_entry(event, appointment, channel, actor, now)
-    context_reads, context = notify.appointment_context(appointment)
-    # The event names the appointment by its public id: its id is not known yet.
-    new_id = (
-        f"(SELECT id FROM {APPOINTMENT} WHERE public_id = %s)",
-        [PUBLIC_ID.get_db_prep_save(appointment.public_id, connection)],
-    )
-    appointment_ids, event_ids, _, *context_rows = sqlbatch.run(
-        [
-            sqlbatch.insert([appointment]),
-            sqlbatch.insert([event], expressions={"appointment_id": new_id}),
-            sqlbatch.insert([entry]),
-            *context_reads,
-        ]
-    )
-    sqlbatch.saved([appointment], appointment_ids)
-    event.appointment = appointment
-    sqlbatch.saved([event], event_ids)
-    messages = notify.booking_messages(event, context(*context_rows))
+    if reserved is not None:
+        appointment.id, event.id = reserved
+        event.appointment = appointment
+        messages = notify.booking_messages(event, context)
+        statements = [sqlbatch.insert([appointment]), sqlbatch.insert([event])]
+        statements.append(sqlbatch.insert([entry]))
+        if messages:
+            statements.append(sqlbatch.insert(messages))
+        appointment_ids, event_ids, _, *message_ids = sqlbatch.run(statements)
+        sqlbatch.saved([appointment], appointment_ids)
+        sqlbatch.saved([event], event_ids)
+    else:
+        # The event names the appointment by its public id: its id is not known yet.
+        new_id = (
+            f"(SELECT id FROM {APPOINTMENT} WHERE public_id = %s)",
+            [PUBLIC_ID.get_db_prep_save(appointment.public_id, connection)],
+        )
+        appointment_ids, event_ids, _ = sqlbatch.run(
+            [
+                sqlbatch.insert([appointment]),
+                sqlbatch.insert([event], expressions={"appointment_id": new_id}),
+                sqlbatch.insert([entry]),
+            ]
+        )
+        sqlbatch.saved([appointment], appointment_ids)
+        event.appointment = appointment
+        sqlbatch.saved([event], event_ids)
+        messages = notify.booking_messages(event, context)
+        message_ids = sqlbatch.run([sqlbatch.insert(messages)]) if messages else []
     if messages:
-        (message_ids,) = sqlbatch.run([sqlbatch.insert(messages)])
-        sqlbatch.saved(messages, message_ids)
+        sqlbatch.saved(messages, message_ids[0])
         notify.queued(messages, now)
 
 
@@ -374,20 +392,39 @@ def lock_practitioners(*practitioner_ids: int) -> None:
         )
 
 
-def lock_bookable(practitioner: Practitioner, motif: Motif, audience: Audience) -> None:
+def lock_bookable(
+    practitioner: Practitioner,
+    motif: Motif,
+    audience: Audience,
+    *,
+    then: Sequence[sqlbatch.Statement] = (),
+) -> tuple[tuple[int, int] | None, list[list[tuple]]]:
     """Lock the practitioner's row and check, in the same statement, that the practitioner
     is still active and still offers the motif (check_bookable under the lock).
 
-    Plain SQL: this statement is on every booking's path (see scheduling/queries.py)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT p.active, EXISTS (SELECT 1 FROM {MOTIF_PRACTITIONERS} mp
-                                          WHERE mp.motif_id = %s AND mp.practitioner_id = p.id)
-                  FROM {PRACTITIONER} p WHERE p.id = %s{row_lock()}""",
-            [motif.id, practitioner.id],
-        )
-        active, offered = cursor.fetchone() or (False, False)
+    On PostgreSQL the statement also reserves the ids of the appointment and of its
+    history event (returned, else None), and the reads `then` go in the same round trip,
+    after it: their rows are returned. Plain SQL: this statement is on every booking's
+    path (see scheduling/queries.py)."""
+    reserve, params = "", [motif.id, practitioner.id]
+    if connection.vendor == "postgresql":
+        reserve = ", nextval(pg_get_serial_sequence(%s, 'id'))" * 2
+        params = [motif.id, Appointment._meta.db_table, AppointmentEvent._meta.db_table]
+        params.append(practitioner.id)
+    lock, *rows = sqlbatch.run(
+        [
+            (
+                f"""SELECT p.active, EXISTS (SELECT 1 FROM {MOTIF_PRACTITIONERS} mp
+                                   WHERE mp.motif_id = %s AND mp.practitioner_id = p.id){reserve}
+                      FROM {PRACTITIONER} p WHERE p.id = %s{row_lock()}""",
+                params,
+            ),
+            *then,
+        ]
+    )
+    active, offered, *ids = lock[0] if lock else (False, False)
     _check_bookable(bool(active), bool(offered), practitioner, motif, audience)
+    return (ids[0], ids[1]) if ids else None, rows
 
 
 def _grid(agenda: AgendaInputs, rules: engine.MotifRules, day: dt.date) -> set[dt.datetime]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -317,42 +318,46 @@ def _channels(patient: Patient, sms: bool, email: bool) -> list[tuple[str, str, 
 
 @dataclass(frozen=True)
 class AppointmentContext:
-    """What messages about an appointment read: its place with the organisation, the
-    organisation's settings (defaults when it has none) and its own texts."""
+    """What messages about an organisation's appointments read: its places (with the
+    organisation), its settings (defaults when it has none) and its own texts."""
 
-    site: Site
+    sites: dict[int, Site]
     prefs: NotificationSettings
     own_texts: dict[tuple[str, str], tuple[str, str]]
 
 
+@functools.cache
+def _sites_query() -> tuple[str, Callable[[list[tuple]], list[Site]]]:
+    """The organisation's places with the organisation and its settings, compiled once:
+    the SQL differs only by the organisation id, its one parameter."""
+    (sql, params), sites = sqlbatch.select(
+        Site.objects.select_related("organisation__notification_settings").filter(organisation_id=0)
+    )
+    if list(params) != [0]:
+        raise RuntimeError(f"Unexpected parameters {params!r}")
+    return sql, sites
+
+
 def appointment_context(
-    appointment: Appointment,
+    organisation_id: int,
 ) -> tuple[list[sqlbatch.Statement], Callable[..., AppointmentContext]]:
     """The reads of `AppointmentContext` as statements for a batch (booking.services sends
-    them with its own writes), and what makes the context of their rows."""
-    site_statement, sites = sqlbatch.select(
-        # The place, its organisation and the organisation's settings in one query.
-        Site.objects.select_related("organisation__notification_settings").filter(
-            pk=appointment.site_id
-        )
-    )
+    them with its locking read), and what makes the context of their rows."""
+    sql, sites = _sites_query()
 
     def context(site_rows: list[tuple], text_rows: list[tuple]) -> AppointmentContext:
-        (site,) = sites(site_rows)
-        try:
-            prefs = site.organisation.notification_settings
-        except NotificationSettings.DoesNotExist:
-            prefs = NotificationSettings(organisation_id=appointment.organisation_id)
-        return AppointmentContext(site, prefs, texts.texts_of_rows(text_rows))
+        by_id = {site.id: site for site in sites(site_rows)}
+        prefs = NotificationSettings(organisation_id=organisation_id)
+        if by_id:
+            with contextlib.suppress(NotificationSettings.DoesNotExist):
+                prefs = next(iter(by_id.values())).organisation.notification_settings
+        return AppointmentContext(by_id, prefs, texts.texts_of_rows(text_rows))
 
-    return [
-        site_statement,
-        texts.organisation_texts_statement(appointment.organisation_id),
-    ], context
+    return [(sql, [organisation_id]), texts.organisation_texts_statement(organisation_id)], context
 
 
-def load_context(appointment: Appointment) -> AppointmentContext:
-    statements, context = appointment_context(appointment)
+def load_context(organisation_id: int) -> AppointmentContext:
+    statements, context = appointment_context(organisation_id)
     return context(*sqlbatch.run(statements))
 
 
@@ -364,7 +369,7 @@ def on_appointment_event(
         return
     appointment = event.appointment
     now = event.at
-    context = context or load_context(appointment)
+    context = context or load_context(appointment.organisation_id)
     if event.kind in (AppointmentEvent.Kind.MOVED, AppointmentEvent.Kind.CANCELLED):
         reason = "Rendez-vous déplacé." if event.kind == AppointmentEvent.Kind.MOVED else None
         drop_pending(appointment, reason or "Rendez-vous annulé.")
@@ -397,7 +402,7 @@ def booking_messages(event: AppointmentEvent, context: AppointmentContext) -> li
 def _drafts(event: AppointmentEvent, context: AppointmentContext) -> list[Draft]:
     appointment = event.appointment
     now = event.at
-    site, prefs = context.site, context.prefs
+    site, prefs = context.sites[appointment.site_id], context.prefs
     patient = appointment.patient
     values = appointment_values(appointment, site, site.organisation, patient)
     drafts: list[Draft] = []
