@@ -1,8 +1,9 @@
 """What to send, to whom and when: the outbox side of notifications, and the waitlist.
 
 `on_appointment_event()` is called by `booking.services._record` inside the transaction of
-every booking, move and cancellation, so the messages it queues commit or roll back with the
-change. Rows are sent later by the workers (`sending.py`); the ones due at once are kicked
+every move and cancellation, and `booking_messages()` gives `booking.services.book` the rows
+of a new booking, which it writes with the appointment (decision 0012): the messages commit
+or roll back with the change. Rows are sent later by the workers (`sending.py`); the ones due at once are kicked
 by a django-tasks task enqueued when the transaction commits.
 
 Rules:
