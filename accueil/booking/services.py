@@ -41,7 +41,7 @@ from accueil.notify import services as notify
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, check_identity, find_or_create_patient
 from accueil.scheduling import engine
-from accueil.scheduling.services import AgendaInputs, load_agendas, motif_rules
+from accueil.scheduling.services import AgendaInputs, agenda_reads, load_agendas, motif_rules
 
 User = AbstractBaseUser
 
@@ -92,11 +92,14 @@ def check_slot_free(
     audience: Audience,
     now: dt.datetime,
     ignore_appointment_id: int | None = None,
+    agenda: AgendaInputs | None = None,
 ) -> engine.Slot:
     """The offered slot starting at `start`.
 
     ValidationError when `start` can never be booked (past, too soon, too far, not on the
     grid of an opening period); SlotTaken when it is a real slot that is not free.
+    `agenda`: the practitioner's agenda of the start's day (`_day_of`) for this motif, when
+    the caller read it under the lock (book()); else it is read here.
     """
     if timezone.is_naive(start):
         raise ValidationError({"start": ["L'horaire doit indiquer son fuseau (ex. +01:00)."]})
@@ -108,14 +111,15 @@ def check_slot_free(
         raise ValidationError({"start": ["Cet horaire est passé ou trop proche."]})
     if start > now + rules.horizon:
         raise ValidationError({"start": ["Cet horaire est trop loin dans le futur."]})
-    day = timezone.localtime(start, engine.PARIS).date()
-    agenda = load_agendas(
-        [practitioner],
-        day,
-        day,
-        motif_ids=[motif.id],
-        ignore_appointment_id=ignore_appointment_id,
-    )[practitioner.id]
+    day = _day_of(start)
+    if agenda is None:
+        agenda = load_agendas(
+            [practitioner],
+            day,
+            day,
+            motif_ids=[motif.id],
+            ignore_appointment_id=ignore_appointment_id,
+        )[practitioner.id]
     for slot in engine.iter_free_slots(
         motif=rules,
         periods=agenda.periods,
@@ -133,6 +137,11 @@ def check_slot_free(
     if start not in _grid(agenda, rules, day):
         raise ValidationError({"start": ["Cet horaire ne correspond à aucun créneau."]})
     raise SlotTaken()
+
+
+def _day_of(start: dt.datetime) -> dt.date:
+    """The Paris day of an aware start, whose agenda check_slot_free reads."""
+    return timezone.localtime(start.astimezone(dt.UTC), engine.PARIS).date()
 
 
 def book(
@@ -161,10 +170,27 @@ def book(
     elif patient.organisation_id != practitioner.organisation_id:
         raise ValidationError({"patient": ["Patient inconnu de cet établissement."]})
     with _slot_taken_on_overlap(), transaction.atomic():
-        # What the messages need from the database, read in the locking read's round trip.
+        # Sent in the locking read's round trip, after it: what the messages need (not
+        # guarded by the lock) and the agenda of the day, each statement with its own
+        # snapshot, taken once the lock is granted (step 3 of the protocol).
         context_reads, context = notify.appointment_context(practitioner.organisation_id)
-        reserved, context_rows = lock_bookable(practitioner, motif, audience, then=context_reads)
-        slot = check_slot_free(practitioner, motif, start, audience=audience, now=now)
+        day_reads, agendas = [], None
+        if not timezone.is_naive(start):  # else check_slot_free refuses it
+            day = _day_of(start)
+            # As check_slot_free reads it.
+            day_reads, agendas = agenda_reads([practitioner], day, day, motif_ids=[motif.id])
+        reserved, rows = lock_bookable(
+            practitioner, motif, audience, then=[*context_reads, *day_reads]
+        )
+        context_rows, agenda_rows = rows[: len(context_reads)], rows[len(context_reads) :]
+        slot = check_slot_free(
+            practitioner,
+            motif,
+            start,
+            audience=audience,
+            now=now,
+            agenda=agendas(*agenda_rows)[practitioner.id] if agendas else None,
+        )
         if isinstance(patient, PatientIdentity):
             organisation = practitioner.organisation
             carer = guardian and find_or_create_patient(

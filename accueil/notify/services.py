@@ -3,8 +3,8 @@
 `on_appointment_event()` is called by `booking.services._record` inside the transaction of
 every move and cancellation, and `booking_messages()` gives `booking.services.book` the rows
 of a new booking, which it writes with the appointment (decision 0012): the messages commit
-or roll back with the change. Rows are sent later by the workers (`sending.py`); the ones due at once are kicked
-by a django-tasks task enqueued when the transaction commits.
+or roll back with the change. Rows are sent later by the workers (`sending.py`); the ones
+due at once are kicked by a django-tasks task enqueued when the transaction commits.
 
 Rules:
 - Confirmation, moved and cancelled messages by SMS and e-mail as the organisation chose;

@@ -5,7 +5,7 @@ building these filters with the ORM took about 0.5 ms of Python per query, sever
 the database's own work (see `bench/`). The SQL below is portable (SQLite and PostgreSQL);
 `_instant` and `_duration` even out what the two drivers return for instants and durations.
 The tests of `scheduling.services`, of the engine and of `booking` run through it on both
-databases. `agenda_rows` sends the three reads in one round trip on PostgreSQL (sqlbatch).
+databases. `agenda_statements` are sent in one round trip on PostgreSQL (sqlbatch).
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def _booked(rows: list[tuple]) -> list[tuple]:
     ]
 
 
-def agenda_rows(
+def agenda_statements(
     practitioner_ids: Sequence[int],
     first: dt.date,
     last: dt.date,
@@ -190,17 +190,19 @@ def agenda_rows(
     motif_ids: Sequence[int] | None = None,
     weekdays: Iterable[int] | None = None,
     ignore_appointment_id: int | None = None,
+) -> list[sqlbatch.Statement]:
+    """The reads of `period_rows`, `_absence_statement` and `_booked_statement`, sent in
+    one round trip (sqlbatch): one booking's or one search's reads (the window covers
+    first..last with its margins). `agenda_rows` reads their rows."""
+    return [
+        _period_statement(practitioner_ids, first, last, motif_ids, weekdays),
+        _absence_statement(practitioner_ids, window_start, window_end, first),
+        _booked_statement(practitioner_ids, window_start, window_end, ignore_appointment_id),
+    ]
+
+
+def agenda_rows(
+    periods: list[tuple], absences: list[tuple], booked: list[tuple]
 ) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """The rows of `period_rows`, `_absence_statement` and `_booked_statement` (instants
-    parsed) in one round trip: one booking's or one search's reads (the window covers
-    first..last with its margins)."""
-    if not practitioner_ids:
-        return [], [], []
-    periods, absences, booked = sqlbatch.run(
-        [
-            _period_statement(practitioner_ids, first, last, motif_ids, weekdays),
-            _absence_statement(practitioner_ids, window_start, window_end, first),
-            _booked_statement(practitioner_ids, window_start, window_end, ignore_appointment_id),
-        ]
-    )
+    """The rows of `agenda_statements`, instants parsed."""
     return periods, _absences(absences), _booked(booked)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import holidays as holiday_calendars
@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accueil import sqlbatch
 from accueil.booking.models import ACTIVE_STATUSES, Appointment
 from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience
@@ -96,13 +97,32 @@ def load_agendas(
 
     With `motif_ids`, only the opening periods offering those motifs are loaded.
     """
+    statements, agendas = agenda_reads(
+        practitioners,
+        first,
+        last,
+        motif_ids=motif_ids,
+        ignore_appointment_id=ignore_appointment_id,
+    )
+    return agendas(*sqlbatch.run(statements))
+
+
+def agenda_reads(
+    practitioners: Iterable[Practitioner],
+    first: dt.date,
+    last: dt.date,
+    *,
+    motif_ids: Iterable[int] | None = None,
+    ignore_appointment_id: int | None = None,
+) -> tuple[list[sqlbatch.Statement], Callable[..., dict[int, AgendaInputs]]]:
+    """The statements of `load_agendas`, for a caller that sends them with its own (the
+    booking's locking read), and what turns their rows into its result."""
     by_id = {p.id: p for p in practitioners}
-    agendas = {pid: AgendaInputs() for pid in by_id}
     if not by_id:
-        return agendas
+        return [], lambda: {}
     window_start, window_end = _window(first, last)
-    period_rows, absence_rows, booked_rows = queries.agenda_rows(
-        list(agendas),
+    statements = queries.agenda_statements(
+        list(by_id),
         first,
         last,
         window_start,
@@ -111,17 +131,23 @@ def load_agendas(
         weekdays=_weekdays(first, last),
         ignore_appointment_id=ignore_appointment_id,
     )
-    for pid, periods in _periods(period_rows).items():
-        agendas[pid].periods = periods
-    for pid, start, end, weekly, until in absence_rows:
-        agendas[pid].absences.append(engine.Absence(start, end, weekly, until))
-    _add_booked(agendas, booked_rows)
-    for pid, agenda in agendas.items():
-        practitioner = by_id[pid]
-        agenda.closed_days = closed_days(practitioner.organisation, first, last)
-        if practitioner.departure_date is not None:
-            agenda.periods = _before_departure(agenda.periods, practitioner.departure_date)
-    return agendas
+
+    def agendas(*rows: list[tuple]) -> dict[int, AgendaInputs]:
+        period_rows, absence_rows, booked_rows = queries.agenda_rows(*rows)
+        inputs = {pid: AgendaInputs() for pid in by_id}
+        for pid, periods in _periods(period_rows).items():
+            inputs[pid].periods = periods
+        for pid, start, end, weekly, until in absence_rows:
+            inputs[pid].absences.append(engine.Absence(start, end, weekly, until))
+        _add_booked(inputs, booked_rows)
+        for pid, agenda in inputs.items():
+            practitioner = by_id[pid]
+            agenda.closed_days = closed_days(practitioner.organisation, first, last)
+            if practitioner.departure_date is not None:
+                agenda.periods = _before_departure(agenda.periods, practitioner.departure_date)
+        return inputs
+
+    return statements, agendas
 
 
 def available_slots(
