@@ -82,7 +82,7 @@ from bench.wsgi import BackgroundServer  # noqa: E402
 
 WINDOW_DAYS = 28
 # Bookings per round of the throughput comparison (c).
-ROUND = 50
+ROUND = 10
 PROFESSION = "médecin généraliste"
 # Columns a booking writes (all but the id), for the raw INSERT comparison.
 APPOINTMENT_COLUMNS = [f.attname for f in Appointment._meta.concrete_fields if not f.primary_key]

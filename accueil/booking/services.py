@@ -7,7 +7,9 @@ Locking protocol (docs/architecture.md has the full version):
    in id order (no deadlock when a move spans two practitioners). Bookings of one
    practitioner are serialised; bookings of different practitioners run in parallel.
 3. Under that lock the requested start is checked against the slot engine with the
-   committed agenda, group-session seats included, then the row is written.
+   committed agenda, group-session seats included, then the row is written. (book() sends
+   the agenda reads in the locking read's round trip, after it: each is run once the lock
+   is granted, with its own snapshot. Decision 0012.)
 4. The exclusion constraint `appointment_no_overlap` is the last word on PostgreSQL: an
    overlapping insert fails there even if steps 2-3 were skipped, and it becomes SlotTaken.
 """
