@@ -42,8 +42,37 @@ def record(
     at: dt.datetime | None = None,
 ) -> AuditEntry:
     """One entry; the client address defaults to the current request's."""
+    entry = new_entry(
+        organisation_id=organisation_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        channel=channel,
+        actor=actor,
+        summary=summary,
+        ip=ip,
+        at=at,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def new_entry(
+    *,
+    organisation_id: int,
+    action: Action,
+    object_type: ObjectType,
+    object_id: str | int,
+    channel: str,
+    actor: AbstractBaseUser | None = None,
+    summary: str = "",
+    ip: str | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    """The entry `record()` writes, not saved: for a caller that inserts it with other rows
+    of its transaction (booking.services.book)."""
     user = actor if actor is not None and actor.is_authenticated else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         at=at or timezone.now(),
         organisation_id=organisation_id,
         actor=user,

@@ -7,7 +7,9 @@ Locking protocol (docs/architecture.md has the full version):
    in id order (no deadlock when a move spans two practitioners). Bookings of one
    practitioner are serialised; bookings of different practitioners run in parallel.
 3. Under that lock the requested start is checked against the slot engine with the
-   committed agenda, group-session seats included, then the row is written.
+   committed agenda, group-session seats included, then the row is written. (book() sends
+   the agenda reads in the locking read's round trip, after it: each is run once the lock
+   is granted, with its own snapshot. Decision 0012.)
 4. The exclusion constraint `appointment_no_overlap` is the last word on PostgreSQL: an
    overlapping insert fails there even if steps 2-3 were skipped, and it becomes SlotTaken.
 """
@@ -17,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accueil import sqlbatch
 from accueil.audit import services as audit
 from accueil.audit.models import Action, ObjectType
 from accueil.booking import overlap
@@ -40,7 +43,7 @@ from accueil.notify import services as notify
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, check_identity, find_or_create_patient
 from accueil.scheduling import engine
-from accueil.scheduling.services import AgendaInputs, load_agendas, motif_rules
+from accueil.scheduling.services import AgendaInputs, agenda_reads, load_agendas, motif_rules
 
 User = AbstractBaseUser
 
@@ -91,11 +94,14 @@ def check_slot_free(
     audience: Audience,
     now: dt.datetime,
     ignore_appointment_id: int | None = None,
+    agenda: AgendaInputs | None = None,
 ) -> engine.Slot:
     """The offered slot starting at `start`.
 
     ValidationError when `start` can never be booked (past, too soon, too far, not on the
     grid of an opening period); SlotTaken when it is a real slot that is not free.
+    `agenda`: the practitioner's agenda of the start's day (`_day_of`) for this motif, when
+    the caller read it under the lock (book()); else it is read here.
     """
     if timezone.is_naive(start):
         raise ValidationError({"start": ["L'horaire doit indiquer son fuseau (ex. +01:00)."]})
@@ -107,14 +113,15 @@ def check_slot_free(
         raise ValidationError({"start": ["Cet horaire est passé ou trop proche."]})
     if start > now + rules.horizon:
         raise ValidationError({"start": ["Cet horaire est trop loin dans le futur."]})
-    day = timezone.localtime(start, engine.PARIS).date()
-    agenda = load_agendas(
-        [practitioner],
-        day,
-        day,
-        motif_ids=[motif.id],
-        ignore_appointment_id=ignore_appointment_id,
-    )[practitioner.id]
+    day = _day_of(start)
+    if agenda is None:
+        agenda = load_agendas(
+            [practitioner],
+            day,
+            day,
+            motif_ids=[motif.id],
+            ignore_appointment_id=ignore_appointment_id,
+        )[practitioner.id]
     for slot in engine.iter_free_slots(
         motif=rules,
         periods=agenda.periods,
@@ -132,6 +139,11 @@ def check_slot_free(
     if start not in _grid(agenda, rules, day):
         raise ValidationError({"start": ["Cet horaire ne correspond à aucun créneau."]})
     raise SlotTaken()
+
+
+def _day_of(start: dt.datetime) -> dt.date:
+    """The Paris day of an aware start, whose agenda check_slot_free reads."""
+    return timezone.localtime(start.astimezone(dt.UTC), engine.PARIS).date()
 
 
 def book(
@@ -160,8 +172,27 @@ def book(
     elif patient.organisation_id != practitioner.organisation_id:
         raise ValidationError({"patient": ["Patient inconnu de cet établissement."]})
     with _slot_taken_on_overlap(), transaction.atomic():
-        lock_bookable(practitioner, motif, audience)
-        slot = check_slot_free(practitioner, motif, start, audience=audience, now=now)
+        # Sent in the locking read's round trip, after it: what the messages need (not
+        # guarded by the lock) and the agenda of the day, each statement with its own
+        # snapshot, taken once the lock is granted (step 3 of the protocol).
+        context_reads, context = notify.appointment_context(practitioner.organisation_id)
+        day_reads, agendas = [], None
+        if not timezone.is_naive(start):  # else check_slot_free refuses it
+            day = _day_of(start)
+            # As check_slot_free reads it.
+            day_reads, agendas = agenda_reads([practitioner], day, day, motif_ids=[motif.id])
+        reserved, rows = lock_bookable(
+            practitioner, motif, audience, then=[*context_reads, *day_reads]
+        )
+        context_rows, agenda_rows = rows[: len(context_reads)], rows[len(context_reads) :]
+        slot = check_slot_free(
+            practitioner,
+            motif,
+            start,
+            audience=audience,
+            now=now,
+            agenda=agendas(*agenda_rows)[practitioner.id] if agendas else None,
+        )
         if isinstance(patient, PatientIdentity):
             organisation = practitioner.organisation
             carer = guardian and find_or_create_patient(
@@ -184,9 +215,56 @@ def book(
             session_key=_session_key(motif, slot.start, public_id),
             created_by=actor,
         )
-        appointment.save()
-        _record(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
+        _write_booking(appointment, channel, actor, now, reserved, context(*context_rows))
     return appointment
+
+
+def _write_booking(
+    appointment: Appointment,
+    channel: Channel,
+    actor: User | None,
+    now: dt.datetime,
+    reserved: tuple[int, int] | None,
+    context: notify.AppointmentContext,
+) -> None:
+    """The appointment, its history event, its audit entry and its outbox messages: what
+    `save()` and `_record` would write, in one round trip on PostgreSQL, where the ids the
+    messages name were reserved by the locking read (decision 0012). Elsewhere the ids come
+    back from the first statements, then the messages are written."""
+    event = _event(appointment, AppointmentEvent.Kind.BOOKED, channel, actor, now, from_status="")
+    entry = _audit_entry(event, appointment, channel, actor, now)
+    if reserved is not None:
+        appointment.id, event.id = reserved
+        event.appointment = appointment
+        messages = notify.booking_messages(event, context)
+        statements = [sqlbatch.insert([appointment]), sqlbatch.insert([event])]
+        statements.append(sqlbatch.insert([entry]))
+        if messages:
+            statements.append(sqlbatch.insert(messages))
+        appointment_ids, event_ids, _, *message_ids = sqlbatch.run(statements)
+        sqlbatch.saved([appointment], appointment_ids)
+        sqlbatch.saved([event], event_ids)
+    else:
+        # The event names the appointment by its public id: its id is not known yet.
+        new_id = (
+            f"(SELECT id FROM {APPOINTMENT} WHERE public_id = %s)",
+            [PUBLIC_ID.get_db_prep_save(appointment.public_id, connection)],
+        )
+        appointment_ids, event_ids, _ = sqlbatch.run(
+            [
+                sqlbatch.insert([appointment]),
+                sqlbatch.insert([event], expressions={"appointment_id": new_id}),
+                sqlbatch.insert([entry]),
+            ]
+        )
+        sqlbatch.saved([appointment], appointment_ids)
+        event.appointment = appointment
+        sqlbatch.saved([event], event_ids)
+        messages = notify.booking_messages(event, context)
+        message_ids = sqlbatch.run([sqlbatch.insert(messages)]) if messages else []
+    if messages:
+        sqlbatch.saved(messages, message_ids[0])
+        notify.queued(messages, now)
 
 
 def _check_identities(
@@ -327,6 +405,8 @@ def row_lock() -> str:
 
 
 PRACTITIONER = connection.ops.quote_name(Practitioner._meta.db_table)
+APPOINTMENT = connection.ops.quote_name(Appointment._meta.db_table)
+PUBLIC_ID = Appointment._meta.get_field("public_id")
 MOTIF_PRACTITIONERS = connection.ops.quote_name(Motif.practitioners.through._meta.db_table)
 
 
@@ -340,20 +420,39 @@ def lock_practitioners(*practitioner_ids: int) -> None:
         )
 
 
-def lock_bookable(practitioner: Practitioner, motif: Motif, audience: Audience) -> None:
+def lock_bookable(
+    practitioner: Practitioner,
+    motif: Motif,
+    audience: Audience,
+    *,
+    then: Sequence[sqlbatch.Statement] = (),
+) -> tuple[tuple[int, int] | None, list[list[tuple]]]:
     """Lock the practitioner's row and check, in the same statement, that the practitioner
     is still active and still offers the motif (check_bookable under the lock).
 
-    Plain SQL: this statement is on every booking's path (see scheduling/queries.py)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT p.active, EXISTS (SELECT 1 FROM {MOTIF_PRACTITIONERS} mp
-                                          WHERE mp.motif_id = %s AND mp.practitioner_id = p.id)
-                  FROM {PRACTITIONER} p WHERE p.id = %s{row_lock()}""",
-            [motif.id, practitioner.id],
-        )
-        active, offered = cursor.fetchone() or (False, False)
+    On PostgreSQL the statement also reserves the ids of the appointment and of its
+    history event (returned, else None), and the reads `then` go in the same round trip,
+    after it: their rows are returned. Plain SQL: this statement is on every booking's
+    path (see scheduling/queries.py)."""
+    reserve, params = "", [motif.id, practitioner.id]
+    if connection.vendor == "postgresql":
+        reserve = ", nextval(pg_get_serial_sequence(%s, 'id'))" * 2
+        params = [motif.id, Appointment._meta.db_table, AppointmentEvent._meta.db_table]
+        params.append(practitioner.id)
+    lock, *rows = sqlbatch.run(
+        [
+            (
+                f"""SELECT p.active, EXISTS (SELECT 1 FROM {MOTIF_PRACTITIONERS} mp
+                                   WHERE mp.motif_id = %s AND mp.practitioner_id = p.id){reserve}
+                      FROM {PRACTITIONER} p WHERE p.id = %s{row_lock()}""",
+                params,
+            ),
+            *then,
+        ]
+    )
+    active, offered, *ids = lock[0] if lock else (False, False)
     _check_bookable(bool(active), bool(offered), practitioner, motif, audience)
+    return (ids[0], ids[1]) if ids else None, rows
 
 
 def _grid(agenda: AgendaInputs, rules: engine.MotifRules, day: dt.date) -> set[dt.datetime]:
@@ -391,7 +490,34 @@ def _record(
     previous_start: dt.datetime | None = None,
     note: str = "",
 ) -> None:
-    event = AppointmentEvent.objects.create(
+    event = _event(
+        appointment,
+        kind,
+        channel,
+        actor,
+        now,
+        from_status=from_status,
+        previous_start=previous_start,
+        note=note,
+    )
+    event.save(force_insert=True)
+    # The outbox: messages caused by this change, written in the same transaction.
+    notify.on_appointment_event(event)
+    _audit_entry(event, appointment, channel, actor, now).save(force_insert=True)
+
+
+def _event(
+    appointment: Appointment,
+    kind: AppointmentEvent.Kind,
+    channel: Channel,
+    actor: User | None,
+    now: dt.datetime,
+    *,
+    from_status: str,
+    previous_start: dt.datetime | None = None,
+    note: str = "",
+) -> AppointmentEvent:
+    return AppointmentEvent(
         appointment=appointment,
         kind=kind,
         at=now,
@@ -402,11 +528,18 @@ def _record(
         previous_start=previous_start,
         note=note,
     )
-    # The outbox: messages caused by this change, written in the same transaction.
-    notify.on_appointment_event(event)
-    audit.record(
+
+
+def _audit_entry(
+    event: AppointmentEvent,
+    appointment: Appointment,
+    channel: Channel,
+    actor: User | None,
+    now: dt.datetime,
+):
+    return audit.new_entry(
         organisation_id=appointment.organisation_id,
-        action=Action.CREATE if kind == AppointmentEvent.Kind.BOOKED else Action.UPDATE,
+        action=Action.CREATE if event.kind == AppointmentEvent.Kind.BOOKED else Action.UPDATE,
         object_type=ObjectType.APPOINTMENT,
         object_id=appointment.public_id,
         channel=channel,

@@ -1,9 +1,10 @@
 """What to send, to whom and when: the outbox side of notifications, and the waitlist.
 
 `on_appointment_event()` is called by `booking.services._record` inside the transaction of
-every booking, move and cancellation, so the messages it queues commit or roll back with the
-change. Rows are sent later by the workers (`sending.py`); the ones due at once are kicked
-by a django-tasks task enqueued when the transaction commits.
+every move and cancellation, and `booking_messages()` gives `booking.services.book` the rows
+of a new booking, which it writes with the appointment (decision 0012): the messages commit
+or roll back with the change. Rows are sent later by the workers (`sending.py`); the ones
+due at once are kicked by a django-tasks task enqueued when the transaction commits.
 
 Rules:
 - Confirmation, moved and cancelled messages by SMS and e-mail as the organisation chose;
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -38,6 +40,7 @@ from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from accueil import sqlbatch
 from accueil.booking.french import french_datetime
 from accueil.booking.models import (
     ACTIVE_STATUSES,
@@ -266,23 +269,34 @@ def build_message(
     )
 
 
-def queue(organisation_id: int, drafts: Iterable[Draft], now: dt.datetime) -> list[Message]:
+def queue(
+    organisation_id: int,
+    drafts: Iterable[Draft],
+    now: dt.datetime,
+    own_texts: dict[tuple[str, str], tuple[str, str]] | None = None,
+) -> list[Message]:
     """Write the messages (in the caller's transaction); the ones due now are kicked to a
-    worker when it commits."""
+    worker when it commits. `own_texts` as for `build_message`."""
     drafts = list(drafts)
     if not drafts:
         return []
-    own_texts = texts.organisation_texts(organisation_id)
+    if own_texts is None:
+        own_texts = texts.organisation_texts(organisation_id)
     messages = Message.objects.bulk_create(
         [build_message(organisation_id, draft, now, own_texts) for draft in drafts],
         batch_size=1000,
     )
+    queued(messages, now)
+    return messages
+
+
+def queued(messages: Iterable[Message], now: dt.datetime) -> None:
+    """Messages just inserted: the ones due now are kicked to a worker on commit."""
     due = [m.id for m in messages if m.status == Message.Status.QUEUED and m.scheduled_for <= now]
     if due:
         from accueil.notify.tasks import kick
 
         kick(due)
-    return messages
 
 
 def _contact(patient: Patient) -> tuple[Patient, Patient]:
@@ -303,20 +317,93 @@ def _channels(patient: Patient, sms: bool, email: bool) -> list[tuple[str, str, 
     return chosen
 
 
-def on_appointment_event(event: AppointmentEvent) -> None:
+@dataclass(frozen=True)
+class AppointmentContext:
+    """What messages about an organisation's appointments read: its places (with the
+    organisation), its settings (defaults when it has none) and its own texts."""
+
+    sites: dict[int, Site]
+    prefs: NotificationSettings
+    own_texts: dict[tuple[str, str], tuple[str, str]]
+
+
+@functools.cache
+def _sites_query() -> tuple[str, Callable[[list[tuple]], list[Site]]]:
+    """The organisation's places with the organisation and its settings, compiled once:
+    the SQL differs only by the organisation id, its one parameter."""
+    (sql, params), sites = sqlbatch.select(
+        Site.objects.select_related("organisation__notification_settings").filter(organisation_id=0)
+    )
+    if list(params) != [0]:
+        raise RuntimeError(f"Unexpected parameters {params!r}")
+    return sql, sites
+
+
+def appointment_context(
+    organisation_id: int,
+) -> tuple[list[sqlbatch.Statement], Callable[..., AppointmentContext]]:
+    """The reads of `AppointmentContext` as statements for a batch (booking.services sends
+    them with its locking read), and what makes the context of their rows."""
+    sql, sites = _sites_query()
+
+    def context(site_rows: list[tuple], text_rows: list[tuple]) -> AppointmentContext:
+        by_id = {site.id: site for site in sites(site_rows)}
+        prefs = NotificationSettings(organisation_id=organisation_id)
+        if by_id:
+            with contextlib.suppress(NotificationSettings.DoesNotExist):
+                prefs = next(iter(by_id.values())).organisation.notification_settings
+        return AppointmentContext(by_id, prefs, texts.texts_of_rows(text_rows))
+
+    return [(sql, [organisation_id]), texts.organisation_texts_statement(organisation_id)], context
+
+
+def load_context(organisation_id: int) -> AppointmentContext:
+    statements, context = appointment_context(organisation_id)
+    return context(*sqlbatch.run(statements))
+
+
+def on_appointment_event(
+    event: AppointmentEvent, context: AppointmentContext | None = None
+) -> None:
     """The messages an appointment change causes (called inside the change's transaction)."""
     if _suppressed.get() or event.kind == AppointmentEvent.Kind.STATUS_CHANGED:
         return
     appointment = event.appointment
     now = event.at
-    # The place, its organisation and the organisation's settings in one query.
-    site = Site.objects.select_related("organisation__notification_settings").get(
-        pk=appointment.site_id
-    )
-    try:
-        prefs = site.organisation.notification_settings
-    except NotificationSettings.DoesNotExist:
-        prefs = NotificationSettings(organisation_id=appointment.organisation_id)
+    context = context or load_context(appointment.organisation_id)
+    if event.kind in (AppointmentEvent.Kind.MOVED, AppointmentEvent.Kind.CANCELLED):
+        reason = "Rendez-vous déplacé." if event.kind == AppointmentEvent.Kind.MOVED else None
+        drop_pending(appointment, reason or "Rendez-vous annulé.")
+    queue(appointment.organisation_id, _drafts(event, context), now, context.own_texts)
+    prefs = context.prefs
+    if event.kind == AppointmentEvent.Kind.CANCELLED and prefs.waitlist_offers:
+        on_slot_freed(appointment.practitioner, appointment.start, appointment.end, now=now)
+    elif (
+        event.kind == AppointmentEvent.Kind.MOVED and prefs.waitlist_offers and event.previous_start
+    ):
+        freed = event.previous_start
+        duration = appointment.end - appointment.start
+        on_slot_freed(appointment.practitioner, freed, freed + duration, now=now)
+
+
+def booking_messages(event: AppointmentEvent, context: AppointmentContext) -> list[Message]:
+    """The outbox rows of a new booking (confirmation, reminders), not written yet: the
+    caller inserts them in its transaction, then calls `queued()`. A booking drops no
+    message and frees no slot, so this is all `on_appointment_event` would do for it."""
+    if event.kind != AppointmentEvent.Kind.BOOKED:
+        raise ValueError("Only a booking's messages are written by the caller.")
+    if _suppressed.get():
+        return []
+    return [
+        build_message(event.appointment.organisation_id, draft, event.at, context.own_texts)
+        for draft in _drafts(event, context)
+    ]
+
+
+def _drafts(event: AppointmentEvent, context: AppointmentContext) -> list[Draft]:
+    appointment = event.appointment
+    now = event.at
+    site, prefs = context.sites[appointment.site_id], context.prefs
     patient = appointment.patient
     values = appointment_values(appointment, site, site.organisation, patient)
     drafts: list[Draft] = []
@@ -351,22 +438,12 @@ def on_appointment_event(event: AppointmentEvent) -> None:
         about(Kind.CONFIRMATION, confirm_sms, confirm_email, "confirmation", now)
         reminders()
     elif event.kind == AppointmentEvent.Kind.MOVED:
-        drop_pending(appointment, "Rendez-vous déplacé.")
         values["previous_date"] = french_datetime(event.previous_start or appointment.start)
         about(Kind.MOVED, confirm_sms, confirm_email, "moved", now)
         reminders()
     elif event.kind == AppointmentEvent.Kind.CANCELLED:
-        drop_pending(appointment, "Rendez-vous annulé.")
         about(Kind.CANCELLED, confirm_sms, confirm_email, "cancelled", now)
-    queue(appointment.organisation_id, drafts, now)
-    if event.kind == AppointmentEvent.Kind.CANCELLED and prefs.waitlist_offers:
-        on_slot_freed(appointment.practitioner, appointment.start, appointment.end, now=now)
-    elif (
-        event.kind == AppointmentEvent.Kind.MOVED and prefs.waitlist_offers and event.previous_start
-    ):
-        freed = event.previous_start
-        duration = appointment.end - appointment.start
-        on_slot_freed(appointment.practitioner, freed, freed + duration, now=now)
+    return drafts
 
 
 def drop_pending(appointment: Appointment, reason: str) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from accueil.notify.models import Channel, Kind, MessageTemplate
 from accueil.notify.sms import SmsLength, sms_length, to_gsm7
@@ -194,9 +195,23 @@ def texts_for(organisation_id: int, kind: str, channel: str) -> tuple[str, str]:
 
 def organisation_texts(organisation_id: int) -> dict[tuple[str, str], tuple[str, str]]:
     """All the texts an organisation wrote, by (kind, channel), in one query."""
-    rows = MessageTemplate.objects.filter(organisation_id=organisation_id).values_list(
-        "kind", "channel", "subject", "body"
+    return texts_of_rows(
+        MessageTemplate.objects.filter(organisation_id=organisation_id).values_list(
+            "kind", "channel", "subject", "body"
+        )
     )
+
+
+TEMPLATE = connection.ops.quote_name(MessageTemplate._meta.db_table)
+TEXTS_SQL = f"SELECT kind, channel, subject, body FROM {TEMPLATE} WHERE organisation_id = %s"
+
+
+def organisation_texts_statement(organisation_id: int) -> tuple[str, list]:
+    """The query of `organisation_texts`, for a batch (sqlbatch); `texts_of_rows` reads it."""
+    return TEXTS_SQL, [organisation_id]
+
+
+def texts_of_rows(rows) -> dict[tuple[str, str], tuple[str, str]]:
     return {(kind, channel): (subject, body) for kind, channel, subject, body in rows}
 
 

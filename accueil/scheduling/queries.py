@@ -5,7 +5,7 @@ building these filters with the ORM took about 0.5 ms of Python per query, sever
 the database's own work (see `bench/`). The SQL below is portable (SQLite and PostgreSQL);
 `_instant` and `_duration` even out what the two drivers return for instants and durations.
 The tests of `scheduling.services`, of the engine and of `booking` run through it on both
-databases.
+databases. `agenda_statements` are sent in one round trip on PostgreSQL (sqlbatch).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
+from accueil import sqlbatch
 from accueil.booking.models import ACTIVE_STATUSES, Appointment
 from accueil.directory.models import Motif
 from accueil.scheduling.models import Absence, OpeningPeriod
@@ -75,6 +76,18 @@ def period_rows(
     """(period id, motif id, practitioner id, site id, start time, end time, weekdays,
     every n weeks, valid from, valid until, single date), one row per period and motif,
     ordered by period. `weekdays` narrows recurring periods to those weekdays."""
+    if not practitioner_ids:
+        return []
+    return _fetch(*_period_statement(practitioner_ids, first, last, motif_ids, weekdays))
+
+
+def _period_statement(
+    practitioner_ids: Sequence[int],
+    first: dt.date,
+    last: dt.date,
+    motif_ids: Sequence[int] | None,
+    weekdays: Iterable[int] | None,
+) -> sqlbatch.Statement:
     params: list = [*practitioner_ids]
     motif_filter = ""
     if motif_ids is not None:
@@ -97,19 +110,17 @@ def period_rows(
                 OR (p.single_date IS NULL AND p.valid_from <= %s
                     AND (p.valid_until IS NULL OR p.valid_until >= %s) {on_weekdays}))
          ORDER BY pm.openingperiod_id"""
-    return _fetch(sql, params) if practitioner_ids else []
+    return sql, params
 
 
-def absence_rows(
+def _absence_statement(
     practitioner_ids: Sequence[int],
     window_start: dt.datetime,
     window_end: dt.datetime,
     first: dt.date,
-) -> list[tuple]:
+) -> sqlbatch.Statement:
     """(practitioner id, start, end, weekly, repeat until) of absences that may touch the
     window: one-off ones overlapping it, weekly ones still repeating on `first`."""
-    if not practitioner_ids:
-        return []
     sql = f"""
         SELECT practitioner_id, {_text("start")}, {_text(END)}, weekly, repeat_until
           FROM {ABSENCE}
@@ -124,23 +135,24 @@ def absence_rows(
         True,
         _date(first),
     ]
+    return sql, params
+
+
+def _absences(rows: list[tuple]) -> list[tuple]:
     return [
         (pid, _instant(start), _instant(end), bool(weekly), until)
-        for pid, start, end, weekly, until in _fetch(sql, params)
+        for pid, start, end, weekly, until in rows
     ]
 
 
-def booked_rows(
+def _booked_statement(
     practitioner_ids: Sequence[int],
     window_start: dt.datetime,
     window_end: dt.datetime,
-    *,
-    ignore_appointment_id: int | None = None,
-) -> list[tuple]:
+    ignore_appointment_id: int | None,
+) -> sqlbatch.Statement:
     """(practitioner id, session key, start, end, motif id, location type, buffer before,
     buffer after, travel time) of active appointments overlapping the window."""
-    if not practitioner_ids:
-        return []
     ignore = "AND a.id <> %s" if ignore_appointment_id is not None else ""
     sql = f"""
         SELECT a.practitioner_id, a.session_key, {_text("a.start")}, {_text(f"a.{END}")},
@@ -158,7 +170,39 @@ def booked_rows(
     ]
     if ignore_appointment_id is not None:
         params.append(ignore_appointment_id)
+    return sql, params
+
+
+def _booked(rows: list[tuple]) -> list[tuple]:
     return [
         (pid, key, _instant(start), _instant(end), motif_id, location, *map(_duration, guards))
-        for pid, key, start, end, motif_id, location, *guards in _fetch(sql, params)
+        for pid, key, start, end, motif_id, location, *guards in rows
     ]
+
+
+def agenda_statements(
+    practitioner_ids: Sequence[int],
+    first: dt.date,
+    last: dt.date,
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    *,
+    motif_ids: Sequence[int] | None = None,
+    weekdays: Iterable[int] | None = None,
+    ignore_appointment_id: int | None = None,
+) -> list[sqlbatch.Statement]:
+    """The reads of `period_rows`, `_absence_statement` and `_booked_statement`, sent in
+    one round trip (sqlbatch): one booking's or one search's reads (the window covers
+    first..last with its margins). `agenda_rows` reads their rows."""
+    return [
+        _period_statement(practitioner_ids, first, last, motif_ids, weekdays),
+        _absence_statement(practitioner_ids, window_start, window_end, first),
+        _booked_statement(practitioner_ids, window_start, window_end, ignore_appointment_id),
+    ]
+
+
+def agenda_rows(
+    periods: list[tuple], absences: list[tuple], booked: list[tuple]
+) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The rows of `agenda_statements`, instants parsed."""
+    return periods, _absences(absences), _booked(booked)

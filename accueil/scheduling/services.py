@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import holidays as holiday_calendars
@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accueil import sqlbatch
 from accueil.booking.models import ACTIVE_STATUSES, Appointment
 from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience
@@ -91,24 +92,62 @@ def load_agendas(
     motif_ids: Iterable[int] | None = None,
     ignore_appointment_id: int | None = None,
 ) -> dict[int, AgendaInputs]:
-    """Engine inputs for each practitioner over the local days first..last (3 queries).
+    """Engine inputs for each practitioner over the local days first..last (3 queries, one
+    round trip on PostgreSQL).
 
     With `motif_ids`, only the opening periods offering those motifs are loaded.
     """
+    statements, agendas = agenda_reads(
+        practitioners,
+        first,
+        last,
+        motif_ids=motif_ids,
+        ignore_appointment_id=ignore_appointment_id,
+    )
+    return agendas(*sqlbatch.run(statements))
+
+
+def agenda_reads(
+    practitioners: Iterable[Practitioner],
+    first: dt.date,
+    last: dt.date,
+    *,
+    motif_ids: Iterable[int] | None = None,
+    ignore_appointment_id: int | None = None,
+) -> tuple[list[sqlbatch.Statement], Callable[..., dict[int, AgendaInputs]]]:
+    """The statements of `load_agendas`, for a caller that sends them with its own (the
+    booking's locking read), and what turns their rows into its result."""
     by_id = {p.id: p for p in practitioners}
-    agendas = {pid: AgendaInputs() for pid in by_id}
     if not by_id:
-        return agendas
-    for pid, periods in load_periods(agendas, first, last, motif_ids=motif_ids).items():
-        agendas[pid].periods = periods
-    _load_absences(agendas, first, last)
-    _load_booked(agendas, first, last, ignore_appointment_id)
-    for pid, agenda in agendas.items():
-        practitioner = by_id[pid]
-        agenda.closed_days = closed_days(practitioner.organisation, first, last)
-        if practitioner.departure_date is not None:
-            agenda.periods = _before_departure(agenda.periods, practitioner.departure_date)
-    return agendas
+        return [], lambda: {}
+    window_start, window_end = _window(first, last)
+    statements = queries.agenda_statements(
+        list(by_id),
+        first,
+        last,
+        window_start,
+        window_end,
+        motif_ids=None if motif_ids is None else list(motif_ids),
+        weekdays=_weekdays(first, last),
+        ignore_appointment_id=ignore_appointment_id,
+    )
+
+    def agendas(*rows: list[tuple]) -> dict[int, AgendaInputs]:
+        period_rows, absence_rows, booked_rows = queries.agenda_rows(*rows)
+        inputs = {pid: AgendaInputs() for pid in by_id}
+        for pid, periods in _periods(period_rows).items():
+            inputs[pid].periods = periods
+        for pid, start, end, weekly, until in absence_rows:
+            inputs[pid].absences.append(engine.Absence(start, end, weekly, until))
+        _add_booked(inputs, booked_rows)
+        for pid, agenda in inputs.items():
+            practitioner = by_id[pid]
+            agenda.closed_days = closed_days(practitioner.organisation, first, last)
+            if practitioner.departure_date is not None:
+                agenda.periods = _before_departure(agenda.periods, practitioner.departure_date)
+        return inputs
+
+    return statements, agendas
 
 
 def available_slots(
@@ -161,19 +200,25 @@ def load_periods(
 
     With `motif_ids`, only periods offering one of them, each knowing only those motifs.
     """
-    weekdays = None
-    if (last - first).days < 6:
-        # Short windows (a booking's day, first-available steps): the window's weekdays only.
-        weekdays = {
-            (first + dt.timedelta(days=i)).weekday() for i in range((last - first).days + 1)
-        }
     rows = queries.period_rows(
         list(practitioner_ids),
         first,
         last,
         motif_ids=None if motif_ids is None else list(motif_ids),
-        weekdays=weekdays,
+        weekdays=_weekdays(first, last),
     )
+    return _periods(rows)
+
+
+def _weekdays(first: dt.date, last: dt.date) -> set[int] | None:
+    """Short windows (a booking's day, first-available steps): the window's weekdays only."""
+    if (last - first).days >= 6:
+        return None
+    return {(first + dt.timedelta(days=i)).weekday() for i in range((last - first).days + 1)}
+
+
+def _periods(rows: list[tuple]) -> dict[int, list[engine.Period]]:
+    """Engine periods by practitioner from `queries.period_rows`."""
     motifs_of: dict[int, set[int]] = defaultdict(set)
     fields: dict[int, tuple] = {}
     for period_id, motif_id, *period in rows:
@@ -216,24 +261,8 @@ def _window(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def _load_absences(agendas: dict[int, AgendaInputs], first: dt.date, last: dt.date) -> None:
-    window_start, window_end = _window(first, last)
-    for pid, start, end, weekly, until in queries.absence_rows(
-        list(agendas), window_start, window_end, first
-    ):
-        agendas[pid].absences.append(engine.Absence(start, end, weekly, until))
-
-
-def _load_booked(
-    agendas: dict[int, AgendaInputs],
-    first: dt.date,
-    last: dt.date,
-    ignore_appointment_id: int | None,
-) -> None:
-    window_start, window_end = _window(first, last)
-    rows = queries.booked_rows(
-        list(agendas), window_start, window_end, ignore_appointment_id=ignore_appointment_id
-    )
+def _add_booked(agendas: dict[int, AgendaInputs], rows: list[tuple]) -> None:
+    """Booked rows (`queries.agenda_rows`) into each agenda's engine bookings."""
     # Participants of one group session share a session key: one Booked with their count.
     sessions: dict[tuple[int, str], list] = {}
     for pid, key, *booking in rows:

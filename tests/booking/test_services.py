@@ -2,7 +2,10 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from accueil.audit.models import AuditEntry
 from accueil.booking import services
 from accueil.booking.models import Appointment, AppointmentEvent, Channel, Status
 from accueil.directory.models import Motif
@@ -341,3 +344,20 @@ def test_a_slot_in_the_repeated_fall_back_hour_can_be_booked_as_paris_time():
     appointment = book(p, m, second_pass, audience=Audience.STAFF)
     assert appointment.start.isoformat() == "2027-10-31T01:20:00+00:00"
     assert appointment.start.astimezone(PARIS).utcoffset() == dt.timedelta(hours=1)
+
+
+def test_a_booking_takes_two_round_trips_on_postgresql():
+    """Locking read followed by the messages' context and the agenda reads, then the
+    writes (decision 0012); one statement at a time on SQLite, where a statement costs no
+    round trip."""
+    org, p, m = factories.agenda()
+    patient = factories.patient(org, email="l@example.org")
+    with CaptureQueriesContext(connection) as queries:
+        appointment = book(p, m, at(9, 20), patient=patient)
+    # The test's transaction makes book()'s a savepoint: not a statement of book().
+    statements = [q for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 10)
+    assert appointment.messages.count() == 4  # confirmation and reminder, SMS and e-mail
+    assert appointment.events.get().appointment_id == appointment.id
+    entry = AuditEntry.objects.get(object_id=str(appointment.public_id))
+    assert entry.action == "create"
