@@ -111,7 +111,6 @@ def motif_body(practice, **changes) -> dict:
         "buffer_after": "0",
         "travel_time": "0",
         "capacity": "1",
-        "patient_instructions": "",
         "practitioners": [practice["practitioner"].id],
         "active": "on",
         **changes,
@@ -187,7 +186,6 @@ def test_owner_updates_the_practice_profile(owner, practice):
     body = {
         "name": "Cabinet des Deux Vallées",
         "phone": "0321456789",
-        "walk_in_hours": "Du lundi au vendredi de 8 h à 9 h 30",
         "closed_on_public_holidays": "on",
         "holidays_subdivision": "6AE",
     }
@@ -197,7 +195,6 @@ def test_owner_updates_the_practice_profile(owner, practice):
     org.refresh_from_db()
     assert org.name == "Cabinet des Deux Vallées"
     assert org.phone == "03 21 45 67 89"
-    assert org.walk_in_hours.startswith("Du lundi")
     assert org.closed_on_public_holidays and org.holidays_subdivision == "6AE"
     owner.post(url(practice, "settings"), {**body, "closed_on_public_holidays": ""})
     org.refresh_from_db()
@@ -230,7 +227,6 @@ def test_owner_adds_and_edits_a_site(owner, practice):
         "postcode": "62540",
         "city": "Marles-les-Mines",
         "phone": "03 21 00 11 22",
-        "access_directions": "Rez-de-chaussée, parking derrière la mairie.",
         "latitude": "50,503211",
         "longitude": "2.5012",
     }
@@ -321,7 +317,6 @@ def test_owner_adds_a_group_motif(owner, practice):
         capacity="8",
         bookable_by="referrers",
         horizon="30",
-        patient_instructions="Apportez votre carnet.",
     )
     assert owner.post(url(practice, "settings_motif_new"), body).status_code == 302
     motif = Motif.objects.get(name="Atelier diabète")
@@ -565,7 +560,7 @@ GARBAGE = [
 
 def test_bad_input_never_breaks_a_settings_page(owner, practice):
     fields = {
-        "settings": ["name", "phone", "walk_in_hours", "holidays_subdivision"],
+        "settings": ["name", "phone", "holidays_subdivision"],
         "settings_site_new": ["name", "postcode", "phone", "latitude", "longitude"],
         "settings_practitioner_new": ["first_name", "rpps", "sites", "departure_date"],
         "settings_motif_new": ["duration", "step", "horizon", "capacity", "practitioners"],
