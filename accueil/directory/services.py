@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 
+from accueil.directory import signals
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner, Site
 
 
@@ -230,6 +231,7 @@ def save_motif(
     from now on.
     """
     motif = _own(organisation, motif) or Motif(organisation=organisation)
+    old_name = motif.name if motif.pk else ""
     errors: Errors = {}
     motif.name = _text(errors, "name", name, 200, required=True)
     _duration(errors, "duration", duration, dt.timedelta(minutes=1), MAX_DURATION)
@@ -261,6 +263,10 @@ def save_motif(
     with transaction.atomic():
         motif.save()
         motif.practitioners.set(practitioners)
+        if old_name and old_name != motif.name:
+            signals.motif_renamed.send(
+                sender=Motif, organisation=organisation, old=old_name, new=motif.name
+            )
     return motif
 
 

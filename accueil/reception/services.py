@@ -100,6 +100,21 @@ def save_sheet(
         )
 
 
+def follow_motif_rename(sender, *, organisation: Organisation, old: str, new: str, **kwargs):
+    """A renamed motif keeps its keywords, instructions and rules: a new version of the sheet
+    with the new name (in the rename's transaction)."""
+    version, sheet = current_sheet(organisation)
+    if version == 0:
+        return  # the defaults name no motif
+    changed = False
+    for item in [*sheet["motifs"], *sheet["new_patients"]]:
+        if (item.get("motif") or "").casefold() == old.casefold():
+            item["motif"] = new
+            changed = True
+    if changed:
+        save_sheet(organisation, sheet, note=f"Motif renommé : {old} → {new}"[:200])
+
+
 def import_sheet_yaml(
     organisation: Organisation, text: str, *, actor=None, note: str = ""
 ) -> InstructionSheet:

@@ -191,3 +191,17 @@ def test_the_receptionist_says_the_same_instructions(cabinet):
     ]
     sheet = reception.current_sheet(org)[1]
     assert sheet["topics"]["parking"] == "Parking gratuit derrière la mairie."
+
+
+def test_a_renamed_motif_keeps_its_instructions(client, cabinet):
+    from accueil.directory import services as directory
+
+    org, practitioner, motif = cabinet
+    directory.save_motif(
+        org, motif, name="Consultation de suivi", duration=motif.duration,
+        practitioners=[practitioner],
+    )  # fmt: skip
+    version, sheet = reception.current_sheet(org)
+    assert sheet["motifs"][0]["motif"] == "Consultation de suivi"
+    body = text(client.get(reverse("booking:practice", args=[org.slug])))
+    assert "Consultation de suivi" in body and "Venez à jeun depuis la veille." in body

@@ -51,7 +51,10 @@ def build_practice() -> Practice:
         city="Amiens",
         phone="03 22 00 00 01",
     )
-    lemoine = factories.practitioner(org, [site], first_name="Claire", last_name="Lemoine")
+    lemoine = factories.practitioner(
+        org, [site], first_name="Claire", last_name="Lemoine", pro_mobile="+33611000001",
+        pro_email="c.lemoine@lilas.example.org",
+    )  # fmt: skip
     dubreuil = factories.practitioner(org, [site], first_name="Marc", last_name="Dubreuil")
     marchal = factories.practitioner(
         org, [site], first_name="Sophie", last_name="Marchal", title="Mme", profession="sage-femme"
