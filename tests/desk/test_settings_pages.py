@@ -264,6 +264,33 @@ def practitioner_body(practice, **changes) -> dict:
     }
 
 
+def test_practitioner_contacts_for_routed_messages(owner, practice):
+    practitioner = practice["practitioner"]
+    target = url(practice, "settings_practitioner", practitioner.id)
+    body = practitioner_body(
+        practice, first_name=practitioner.first_name, last_name=practitioner.last_name,
+        departure_date="", pro_mobile="06 11 22 33 44", pro_email="dr@pro.example.org",
+        urgent_sms_anytime="on",
+    )  # fmt: skip
+    assert owner.post(target, body).status_code == 302
+    practitioner.refresh_from_db()
+    assert (practitioner.pro_mobile, practitioner.pro_email) == (
+        "+33611223344",
+        "dr@pro.example.org",
+    )
+    assert practitioner.urgent_sms_anytime
+    page = owner.get(target).content.decode()
+    assert 'value="+33611223344"' in page and "SMS urgents à toute heure" in page
+    for mobile in ("03 22 00 00 00", "12", "+44 7911 123456"):  # landline, garbage, abroad
+        response = owner.post(target, {**body, "pro_mobile": mobile})
+        assert response.status_code == 200
+        assert "Numéro de portable français invalide" in response.content.decode()
+    response = owner.post(target, {**body, "pro_email": "x@"})
+    assert "Saisissez une adresse de courriel valide." in response.content.decode()
+    practitioner.refresh_from_db()
+    assert practitioner.pro_mobile == "+33611223344"
+
+
 def test_owner_adds_a_practitioner(owner, practice):
     response = owner.post(url(practice, "settings_practitioner_new"), practitioner_body(practice))
     assert response.status_code == 302
