@@ -117,9 +117,9 @@ def default_sheet(facts: OrganisationFacts) -> dict[str, Any]:
         "new_patients": [],
         "motifs": [],
         "topics": {
-            "hours": facts.hours,
+            "hours": _fit(facts.hours),
             "walk_in": "",
-            "address": _address_text(facts.addresses),
+            "address": _fit(_address_text(facts.addresses)),
             "directions": "",
             "parking": "",
             "fees": "",
@@ -153,6 +153,14 @@ def hours_sentence(spans: list[tuple[int, dt.time, dt.time]]) -> str:
         ranges = " et ".join(f"de {say_time(s)} à {say_time(e)}" for s, e in merged)
         parts.append(f"le {WEEKDAYS[day]} {ranges}")
     return "Les rendez-vous ont lieu " + ", ".join(parts) + "."
+
+
+def _fit(text: str) -> str:
+    """A default text within a topic's limit (a practice with many sites or periods): the
+    defaults must always make a valid sheet, since every public page reads it."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _address_text(addresses: list[str]) -> str:

@@ -145,3 +145,12 @@ def test_control_characters_from_a_recogniser_are_dropped(practice):
     answer = services.take_turn(call.id, "quels sont vos\x00 horaires\x07", now=NOW)
     assert "rendez-vous ont lieu" in answer.say
     assert call.turns.get(index=1).caller_text == "quels sont vos  horaires "
+
+
+def test_defaults_stay_valid_for_a_practice_with_many_sites():
+    facts = instructions.OrganisationFacts(
+        name="Centre", addresses=[f"{n} rue de la République, 80000 Amiens" for n in range(60)]
+    )
+    sheet = instructions.check_sheet(instructions.default_sheet(facts))
+    assert len(sheet["topics"]["address"]) <= instructions.MAX_TEXT
+    assert sheet["topics"]["address"].endswith("…")
