@@ -31,6 +31,7 @@ stay in the directory and the agenda, which the defaults read.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import re
@@ -547,6 +548,10 @@ def yaml_lines(text: str) -> dict[str, int]:
 
 
 def to_yaml(sheet: dict[str, Any]) -> str:
+    """The sheet as YAML in the order people read it (greeting first). PostgreSQL's jsonb
+    does not keep the order of keys: the validation rebuilds it."""
+    with contextlib.suppress(ValidationError):  # one saved under older rules: as stored
+        sheet = check_sheet(sheet)
     return yaml.safe_dump(sheet, allow_unicode=True, sort_keys=False, width=100)
 
 
