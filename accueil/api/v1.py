@@ -25,6 +25,7 @@ from accueil.directory.services import Audience, motifs_open_to
 from accueil.notify import services as waitlist
 from accueil.notify.models import WaitlistEntry
 from accueil.patients.services import PatientIdentity
+from accueil.reception.sheets import patient_texts
 from accueil.scheduling import search
 from accueil.scheduling import services as scheduling
 from accueil.throttle import services as throttle
@@ -186,7 +187,9 @@ def appointment_out(appointment: Appointment) -> dict:
         "motif": {
             "id": appointment.motif_id,
             "name": appointment.motif.name,
-            "instructions": appointment.motif.patient_instructions,
+            "instructions": patient_texts(appointment.organisation).for_motif(
+                appointment.motif.name
+            ),
         },
         "site": {"id": site.id, "name": site.name, "address": site.full_address},
         "patient": {

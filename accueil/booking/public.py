@@ -20,6 +20,8 @@ from django.utils import timezone
 from accueil.booking.models import CANCELLED_STATUSES, Appointment, AppointmentEvent, Status
 from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience, motifs_open_to
+from accueil.reception.sheet_view import TOPICS as TOPIC_LABELS
+from accueil.reception.sheets import patient_texts
 from accueil.scheduling import engine
 from accueil.scheduling import services as scheduling
 from accueil.scheduling.models import WEEKDAY_NAMES, OpeningPeriod
@@ -271,8 +273,29 @@ class PracticePage:
     sites: list[SitePage]
     # Each with .public_motifs, .sites_here and .next_slot (a NextSlot or None).
     practitioners: list[Practitioner]
-    motifs: list[Motif]  # public motifs, each with .offered_by
+    motifs: list[Motif]  # public motifs, each with .offered_by and .instructions
     site: Site | None = None  # the one site of a site page
+    # From the instruction sheet in force (its public part only): walk-in hours, and the
+    # practical information as (label, text).
+    walk_in: str = ""
+    information: list[tuple[str, str]] = field(default_factory=list)
+
+
+# Topics of the sheet shown on the practice page; hours and addresses are shown from the
+# agenda and the sites themselves.
+PAGE_TOPICS = ("directions", "parking", "fees", "documents")
+
+
+def appointment_texts(appointment: Appointment) -> dict[str, str]:
+    """What a patient reads about an appointment, from the sheet in force: the motif's
+    instructions, and the access directions for an appointment on site."""
+    texts = patient_texts(appointment.organisation)
+    on_site = appointment.motif.location_type == Motif.LocationType.ON_SITE
+    return {
+        "instructions": texts.for_motif(appointment.motif.name),
+        "directions": texts.topics["directions"] if on_site else "",
+        "parking": texts.topics["parking"] if on_site else "",
+    }
 
 
 def practice_page(
@@ -312,8 +335,10 @@ def practice_page(
         for m in p.public_motifs:
             motifs.setdefault(m.id, m)
             offered[m.id].append(p)
+    texts = patient_texts(organisation)
     for m in motifs.values():
         m.offered_by = offered[m.id]
+        m.instructions = texts.for_motif(m.name)
     found = next_slots({p: p.public_motifs for p in practitioners}, now=now)
     for p in practitioners:
         p.next_slot = found.get(p.id)
@@ -323,6 +348,10 @@ def practice_page(
         practitioners=practitioners,
         motifs=sorted(motifs.values(), key=lambda m: (m.name, m.id)),
         site=chosen,
+        walk_in=texts.topics["walk_in"],
+        information=[
+            (TOPIC_LABELS[key], texts.topics[key]) for key in PAGE_TOPICS if texts.topics[key]
+        ],
     )
 
 

@@ -29,6 +29,7 @@ from accueil.booking import services as booking
 from accueil.booking.forms import BookingForm, CancelForm
 from accueil.booking.models import Appointment, Channel
 from accueil.directory.models import Motif, Practitioner
+from accueil.reception.sheets import patient_texts
 from accueil.scheduling import engine
 from accueil.throttle import services as throttle
 
@@ -305,6 +306,7 @@ def _render_book(
         "form": form,
         "practitioner": practitioner,
         "motif": motif,
+        "motif_instructions": patient_texts(practitioner.organisation).for_motif(motif.name),
         "organisation": practitioner.organisation,
         "slot": None if problem else slot,
         "site": None if problem else _site_of(practitioner, slot),
@@ -342,7 +344,11 @@ def confirmation(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "booking/confirmation.html",
-        {"appointment": appointment, "manage_url": manage_url},
+        {
+            "appointment": appointment,
+            "manage_url": manage_url,
+            "texts": public.appointment_texts(appointment),
+        },
     )
 
 
@@ -380,6 +386,7 @@ def _manage_context(appointment: Appointment, **extra) -> dict:
         "cancelled_at": public.cancelled_at(appointment) if state.reason == "cancelled" else None,
         "cancel_form": CancelForm(),
         "token": appointment.manage_token,
+        "texts": public.appointment_texts(appointment),
         **extra,
     }
 

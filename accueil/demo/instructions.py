@@ -2,14 +2,20 @@
 demonstration organisation: what each practice tells whoever answers its phone.
 
 Installed by `seed_demo` as version 1 of an organisation's sheet when it has none yet
-(an edited sheet is never overwritten). Every phone number here is invented.
+(an edited sheet is never overwritten), with the texts for patients of the demonstration
+spec (walk-in hours, access, each motif's instructions): the sheet is their one home
+(docs/decisions/0014). Every phone number here is invented.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 from accueil.directory.models import Organisation
+
+if TYPE_CHECKING:
+    from accueil.demo.spec import OrganisationSpec
 
 SHEETS: dict[str, dict[str, Any]] = {
     "cabinet-dr-garnier": {
@@ -209,14 +215,52 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def install(organisation: Organisation, now) -> bool:
+def patient_texts(spec: OrganisationSpec) -> dict[str, Any]:
+    """The spec's texts for patients, as sheet keys: walk-in hours, access and parking
+    (from the sites' access), each motif's instructions."""
+    many = len(spec.sites) > 1
+    access = " ".join(f"{s.name} : {s.access}" if many else s.access for s in spec.sites)
+    parking = " ".join(
+        sentence.strip() + "."
+        for s in spec.sites
+        for sentence in re.split(r"\.\s*", s.access)
+        if re.search(r"(?i)stationn|parking|garer", sentence)
+    )
+    topics = {"walk_in": spec.walk_in_hours, "directions": access, "parking": parking}
+    return {
+        "topics": {key: text for key, text in topics.items() if text},
+        "motifs": [
+            {"motif": m.name, "keywords": [], "instructions": m.instructions}
+            for m in spec.motifs
+            if m.instructions
+        ],
+    }
+
+
+def _with_texts(sheet: dict, texts: dict) -> dict:
+    sheet = _merge(sheet, {"topics": texts["topics"]})
+    entries = {m["motif"].casefold(): m for m in sheet["motifs"]}
+    for item in texts["motifs"]:
+        entry = entries.get(item["motif"].casefold())
+        if entry is None:
+            sheet["motifs"].append(dict(item))
+        else:
+            entry["instructions"] = item["instructions"]
+    return sheet
+
+
+def install(organisation: Organisation, now, spec: OrganisationSpec | None = None) -> bool:
     """Version 1 of the organisation's demo sheet, unless it has a sheet already."""
     from accueil.reception import services
     from accueil.reception.models import InstructionSheet
 
     overrides = SHEETS.get(organisation.slug)
-    if overrides is None or InstructionSheet.objects.filter(organisation=organisation).exists():
+    if overrides is None and spec is None:
         return False
-    sheet = _merge(services.default_sheet(organisation), overrides)
+    if InstructionSheet.objects.filter(organisation=organisation).exists():
+        return False
+    sheet = _merge(services.default_sheet(organisation), overrides or {})
+    if spec is not None:
+        sheet = _with_texts(sheet, patient_texts(spec))
     services.save_sheet(organisation, sheet, note="Démonstration", now=now)
     return True

@@ -107,6 +107,8 @@ class PractitionerSpec:
     periods: tuple[PeriodSpec, ...]
     absences: tuple[WeeklyAbsenceSpec | LeaveSpec, ...] = ()
     login: tuple[str, str] | None = None  # (username, role)
+    # Where the sheet's messages reach them by SMS (invented number).
+    pro_mobile: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ CABINET = OrganisationSpec(
     practitioners=(
         PractitionerSpec(
             key="garnier",
+            pro_mobile="+33653012015",
             title="Dr",
             first_name="Hélène",
             last_name="Garnier",

@@ -24,6 +24,9 @@ class StaffMessage(models.Model):
     caller_phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     body = models.TextField(max_length=2000)
     urgent = models.BooleanField(default=False)
+    # The instruction sheet's category (key and label when taken), which chose the routing.
+    category = models.CharField(max_length=40, blank=True)
+    category_label = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(

@@ -310,10 +310,15 @@ def leave_message(
     caller_phone: str = "",
     urgent: bool = False,
     actor: AbstractBaseUser | None = None,
+    category: str = "",
+    category_label: str = "",
+    notify: bool = True,
 ) -> StaffMessage:
     """A message for the practice; every channel (desk, receptionist, operators) uses it.
 
-    The practitioner it is for, if any, is told by e-mail (through the outbox)."""
+    The practitioner it is for, if any, is told by e-mail (through the outbox) unless
+    `notify` is False: a caller's message is routed by the instruction sheet instead
+    (`reception.services.take_message`, in the same transaction)."""
     errors: dict[str, list[str]] = {}
     body = body.strip()
     if not body:
@@ -341,11 +346,13 @@ def leave_message(
             caller_phone=phone,
             body=body,
             urgent=urgent,
+            category=category[:40],
+            category_label=category_label[:200],
             channel=channel,
             created_at=now,
             created_by=actor,
         )
-        if practitioner is not None:
+        if notify and practitioner is not None:
             # An e-mail that a message waits in the desk (no content: health data stays).
             notify_practitioner(
                 organisation, practitioner, reference=f"m{message.id}", urgent=urgent, now=now

@@ -17,7 +17,6 @@ from accueil.scheduling.models import WEEKDAY_NAMES
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
 def _number(minimum: int = 0) -> forms.NumberInput:
@@ -79,13 +78,6 @@ class ProfileForm(forms.Form):
     phone = forms.CharField(
         label="Téléphone", max_length=40, required=False, widget=forms.TextInput({"type": "tel"})
     )
-    walk_in_hours = forms.CharField(
-        label="Consultations sans rendez-vous",
-        required=False,
-        widget=TEXTAREA,
-        help_text="Par exemple : « du lundi au vendredi de 8 h à 9 h 30 ». Laissez vide s'il "
-        "n'y en a pas.",
-    )
     closed_on_public_holidays = forms.BooleanField(
         label="Fermé les jours fériés (aucun rendez-vous proposé ces jours-là)", required=False
     )
@@ -107,12 +99,6 @@ class SiteForm(forms.Form):
     city = forms.CharField(label="Ville", max_length=100)
     phone = forms.CharField(
         label="Téléphone", max_length=40, required=False, widget=forms.TextInput({"type": "tel"})
-    )
-    access_directions = forms.CharField(
-        label="Accès",
-        required=False,
-        widget=TEXTAREA,
-        help_text="Étage, code, stationnement, transports : ce que les patients lisent.",
     )
     latitude = forms.DecimalField(
         label="Latitude",
@@ -154,6 +140,25 @@ class PractitionerForm(forms.Form):
         help_text="Aucun rendez-vous ne sera proposé à partir de cette date.",
     )
     active = forms.BooleanField(label="Actif (apparaît dans l'agenda)", required=False)
+    pro_mobile = forms.CharField(
+        label="Portable professionnel",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput({"type": "tel"}),
+        help_text="Reçoit par SMS les messages que les consignes lui adressent (jamais montré "
+        "aux patients).",
+    )
+    pro_email = forms.EmailField(
+        label="E-mail professionnel",
+        required=False,
+        help_text="Reçoit les messages que les consignes lui adressent par e-mail ; vide : "
+        "l'adresse de son compte.",
+    )
+    urgent_sms_anytime = forms.BooleanField(
+        label="SMS urgents à toute heure, même la nuit",
+        required=False,
+        help_text="Sinon, un SMS pendant les heures de silence part à leur fin.",
+    )
 
     def __init__(self, organisation: Organisation, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,9 +195,6 @@ class MotifForm(forms.Form):
         label="Nombre de places",
         widget=_number(1),
         help_text="Plus de 1 pour un rendez-vous collectif.",
-    )
-    patient_instructions = forms.CharField(
-        label="Consignes pour le patient", required=False, widget=TEXTAREA
     )
     practitioners = ChoicesOf(label="Praticiens qui proposent ce motif")
     active = forms.BooleanField(label="Actif (proposé à la réservation)", required=False)

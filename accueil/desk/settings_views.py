@@ -105,6 +105,14 @@ def _data(request: HttpRequest):
     return request.POST if request.method == "POST" else None
 
 
+# One home for every text for patients (docs/decisions/0014).
+SHEET_HINT = (
+    "L'accès, le stationnement et les consignes pour le patient de chaque motif se "
+    "rédigent dans les consignes : le site de réservation, les confirmations et la "
+    "standardiste les reprennent."
+)
+
+
 # Practice profile ---------------------------------------------------------------------------
 
 
@@ -122,7 +130,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         form=form,
         title="Établissement",
         intro="Ces informations sont données aux patients sur le site de réservation, au "
-        "téléphone et par le secrétariat.",
+        "téléphone et par le secrétariat. Les textes pour les patients (consultations sans "
+        "rendez-vous, accès, stationnement, tarifs, consignes de chaque motif) sont dans les "
+        "consignes.",
     )
 
 
@@ -144,7 +154,14 @@ def site_form(request: HttpRequest, site_id: int | None = None) -> HttpResponse:
     if _save(request, form, lambda data: directory.save_site(organisation, site, **data)):
         messages.success(request, "Lieu enregistré.")
         return redirect("desk:settings_sites", slug=organisation.slug)
-    return _page(request, "form.html", "sites", form=form, title=_title(site, "Nouveau lieu"))
+    return _page(
+        request,
+        "form.html",
+        "sites",
+        form=form,
+        title=_title(site, "Nouveau lieu"),
+        intro=SHEET_HINT,
+    )
 
 
 # Practitioners ------------------------------------------------------------------------------
@@ -195,7 +212,14 @@ def motif_form(request: HttpRequest, motif_id: int | None = None) -> HttpRespons
             "créneaux suivent ces réglages.",
         )
         return redirect("desk:settings_motifs", slug=organisation.slug)
-    return _page(request, "form.html", "motifs", form=form, title=_title(motif, "Nouveau motif"))
+    return _page(
+        request,
+        "form.html",
+        "motifs",
+        form=form,
+        title=_title(motif, "Nouveau motif"),
+        intro=SHEET_HINT,
+    )
 
 
 # Opening periods ----------------------------------------------------------------------------

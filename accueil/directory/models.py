@@ -1,4 +1,7 @@
-"""Who owns agendas: organisations, their sites, practitioners, staff memberships and motifs."""
+"""Who owns agendas: organisations, their sites, practitioners, staff memberships and motifs.
+
+Texts for patients (walk-in hours, access, a motif's instructions) are not here: they live
+in the instruction sheet (reception, docs/decisions/0014)."""
 
 import datetime
 
@@ -27,7 +30,6 @@ class Organisation(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
     phone = models.CharField(max_length=20, blank=True)
-    walk_in_hours = models.TextField(blank=True, help_text="Consultations sans rendez-vous")
     # `holidays` subdivision: "" metropole, "57"/"6AE" Alsace-Moselle, "971".. overseas.
     holidays_subdivision = models.CharField(max_length=8, blank=True, default="")
     closed_on_public_holidays = models.BooleanField(default=True)
@@ -55,7 +57,6 @@ class Site(models.Model):
     postcode = models.CharField(max_length=10)
     city = models.CharField(max_length=100)
     phone = models.CharField(max_length=20, blank=True)
-    access_directions = models.TextField(blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
 
@@ -108,6 +109,15 @@ class Practitioner(models.Model):
     sites = models.ManyToManyField(Site, related_name="practitioners")
     departure_date = models.DateField(null=True, blank=True, help_text="Départ annoncé")
     active = models.BooleanField(default=True)
+    # Where the practice's messages reach the practitioner when the instruction sheet routes
+    # a category to them (never shown to patients).
+    pro_mobile = models.CharField("Portable professionnel", max_length=20, blank=True)
+    pro_email = models.EmailField("E-mail professionnel", blank=True)
+    # Urgent messages by SMS even during the SMS quiet hours (night): the practitioner's
+    # own choice, off by default.
+    urgent_sms_anytime = models.BooleanField(
+        "SMS urgents à toute heure, même la nuit", default=False
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -181,7 +191,6 @@ class Motif(models.Model):
     # Home visits only: time kept free between a visit and anything else.
     travel_time = models.DurationField(default=datetime.timedelta(0))
     capacity = models.PositiveSmallIntegerField(default=1)
-    patient_instructions = models.TextField(blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:

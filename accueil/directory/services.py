@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 
 from accueil.directory import roles
+from accueil.directory import signals
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner, Site
 
 
@@ -76,15 +78,14 @@ def update_profile(
     *,
     name: str,
     phone: str,
-    walk_in_hours: str,
     closed_on_public_holidays: bool,
     holidays_subdivision: str,
 ) -> Organisation:
-    """The practice profile shown on every channel: name, phone, walk-in hours, holidays."""
+    """The practice profile shown on every channel: name, phone, holidays (texts for patients,
+    such as walk-in hours, are in the instruction sheet)."""
     errors: Errors = {}
     organisation.name = _text(errors, "name", name, 200, required=True)
     organisation.phone = _phone(errors, "phone", phone)
-    organisation.walk_in_hours = _text(errors, "walk_in_hours", walk_in_hours, 2000, lines=True)
     if holidays_subdivision not in dict(HOLIDAY_SUBDIVISIONS):
         errors["holidays_subdivision"] = ["Choisissez une zone de la liste."]
     _raise(errors)
@@ -103,7 +104,6 @@ def save_site(
     postcode: str,
     city: str,
     phone: str = "",
-    access_directions: str = "",
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
 ) -> Site:
@@ -117,7 +117,6 @@ def save_site(
         errors["postcode"] = ["Le code postal compte 5 chiffres."]
     site.city = _text(errors, "city", city, 100, required=True)
     site.phone = _phone(errors, "phone", phone)
-    site.access_directions = _text(errors, "access_directions", access_directions, 2000, lines=True)
     if (latitude is None) != (longitude is None):
         errors["longitude" if latitude is not None else "latitude"] = [
             "Indiquez la latitude et la longitude, ou aucune des deux."
@@ -146,6 +145,9 @@ def save_practitioner(
     sites: Iterable[Site],
     departure_date: dt.date | None = None,
     active: bool = True,
+    pro_mobile: str = "",
+    pro_email: str = "",
+    urgent_sms_anytime: bool = False,
 ) -> Practitioner:
     """Create (practitioner None) or change a practitioner of the organisation.
 
@@ -158,6 +160,14 @@ def save_practitioner(
     practitioner.first_name = _text(errors, "first_name", first_name, 100, required=True)
     practitioner.last_name = _text(errors, "last_name", last_name, 100, required=True)
     practitioner.profession = _text(errors, "profession", profession, 100, required=True)
+    practitioner.pro_mobile = _mobile(errors, "pro_mobile", pro_mobile)
+    practitioner.pro_email = pro_email.strip()
+    if practitioner.pro_email:
+        try:
+            validate_email(practitioner.pro_email)
+        except ValidationError:
+            errors["pro_email"] = ["Adresse e-mail invalide."]
+    practitioner.urgent_sms_anytime = urgent_sms_anytime
     practitioner.rpps = "".join(rpps.split())
     if practitioner.rpps and not is_valid_rpps(practitioner.rpps):
         errors["rpps"] = ["Le numéro RPPS compte 11 chiffres, clé de contrôle comprise."]
@@ -213,7 +223,6 @@ def save_motif(
     buffer_after: dt.timedelta | None = dt.timedelta(0),
     travel_time: dt.timedelta | None = dt.timedelta(0),
     capacity: int | None = 1,
-    patient_instructions: str = "",
     active: bool = True,
     practitioners: Iterable[Practitioner] = (),
 ) -> Motif:
@@ -223,6 +232,7 @@ def save_motif(
     from now on.
     """
     motif = _own(organisation, motif) or Motif(organisation=organisation)
+    old_name = motif.name if motif.pk else ""
     errors: Errors = {}
     motif.name = _text(errors, "name", name, 200, required=True)
     _duration(errors, "duration", duration, dt.timedelta(minutes=1), MAX_DURATION)
@@ -242,9 +252,6 @@ def save_motif(
         _duration(errors, field_name, value, dt.timedelta(0), MAX_GUARD)
     if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
         errors["capacity"] = [f"La capacité va de 1 à {MAX_CAPACITY} personnes."]
-    motif.patient_instructions = _text(
-        errors, "patient_instructions", patient_instructions, 2000, lines=True
-    )
     practitioners = list(practitioners)
     if any(p.organisation_id != organisation.id for p in practitioners):
         errors["practitioners"] = ["Ce praticien n'appartient pas à cet établissement."]
@@ -257,6 +264,10 @@ def save_motif(
     with transaction.atomic():
         motif.save()
         motif.practitioners.set(practitioners)
+        if old_name and old_name != motif.name:
+            signals.motif_renamed.send(
+                sender=Motif, organisation=organisation, old=old_name, new=motif.name
+            )
     return motif
 
 
@@ -277,6 +288,25 @@ def _text(errors: Errors, field: str, value: str, max_length: int, **rules) -> s
     elif len(text) > max_length:
         errors[field] = [f"Texte trop long ({max_length} caractères au plus)."]
     return text
+
+
+def _mobile(errors: Errors, field: str, raw: str) -> str:
+    """A French mobile number in E.164 (SMS go to it), or ""."""
+    if not raw.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(raw, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if (
+        number is None
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) not in PHONE_REGIONS
+        or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
+    ):
+        errors[field] = ["Numéro de portable français invalide (06 ou 07)."]
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _phone(errors: Errors, field: str, raw: str) -> str:

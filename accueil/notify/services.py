@@ -64,6 +64,7 @@ from accueil.notify.models import (
 from accueil.notify.sms import mask_phone, sms_refusal
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, check_identity
+from accueil.reception.sheets import patient_texts
 from accueil.scheduling import engine
 from accueil.scheduling.services import available_slots
 
@@ -186,7 +187,8 @@ def appointment_values(
 ) -> dict[str, str]:
     motif = appointment.motif
     place, place_short = _places(motif, site)
-    instructions = motif.patient_instructions.strip()
+    # The instruction sheet is the one home of the motif's instructions (decision 0014).
+    instructions = patient_texts(organisation).for_motif(motif.name)
     return {
         **_common_values(organisation, patient),
         "date": french_datetime(appointment.start),
@@ -223,6 +225,8 @@ class Draft:
     offer: WaitlistOffer | None = None
     # An SMS deferred past this instant (by quiet hours) is pointless: dropped.
     deadline: dt.datetime | None = None
+    # False: an SMS goes out even in the quiet hours (urgent, practitioner's own choice).
+    quiet_hours: bool = True
 
 
 def build_message(
@@ -247,7 +251,8 @@ def build_message(
         refusal = sms_refusal(draft.recipient)
         if not refusal and draft.patient is not None and draft.patient.sms_opt_out:
             refusal = "Le patient a refusé les SMS."
-        when = sms_deliverable_at(when)
+        if draft.quiet_hours:
+            when = sms_deliverable_at(when)
         if not refusal and draft.deadline is not None and when >= draft.deadline:
             refusal = "Heures de silence : le SMS arriverait trop tard."
     return Message(
@@ -459,11 +464,19 @@ def notify_practitioner(
     *,
     reference: str,
     urgent: bool = False,
+    category: str = "",
+    sms: bool = False,
+    email: bool = True,
     now: dt.datetime | None = None,
 ) -> list[Message]:
-    """Tell a practitioner by e-mail that a message waits in the desk (no content in the
-    e-mail: health data stays in Accueil). `reference` makes the idempotency key (e.g. the
-    staff message's id)."""
+    """Tell a practitioner that a message waits in the desk, by e-mail and/or SMS, in the
+    caller's transaction. Data minimisation: the texts carry the category and a link to the
+    desk, never who called nor what they said (health data stays in Accueil, behind login).
+
+    E-mail: the practitioner's professional address, else their staff accounts' addresses.
+    SMS: their professional mobile; outside urgent ones they opted into at any hour
+    (`urgent_sms_anytime`), an SMS waits for the end of the quiet hours as patients' do.
+    `reference` makes the idempotency keys (e.g. "m42" for staff message 42)."""
     now = now or timezone.now()
     try:
         link = site_root() + reverse("desk:messages", args=[organisation.slug])
@@ -474,22 +487,40 @@ def notify_practitioner(
         "practitioner": practitioner.display_name,
         "urgent": "URGENT : " if urgent else "",
         "desk_link": link,
+        "category": category or "message",
     }
-    members = Membership.objects.filter(
-        organisation=organisation, practitioner=practitioner
-    ).select_related("user")
-    drafts = [
-        Draft(
-            kind=Kind.PRACTITIONER_MESSAGE,
-            channel=Via.EMAIL,
-            recipient=member.user.email,
-            key=f"p{reference}-u{member.user_id}-email",
-            when=now,
-            values=values,
+    drafts = []
+    if email:
+        if practitioner.pro_email:
+            addresses = [("pro", practitioner.pro_email)]
+        else:
+            members = Membership.objects.filter(
+                organisation=organisation, practitioner=practitioner
+            ).select_related("user")
+            addresses = [(f"u{m.user_id}", m.user.email) for m in members if m.user.email]
+        drafts += [
+            Draft(
+                kind=Kind.PRACTITIONER_MESSAGE,
+                channel=Via.EMAIL,
+                recipient=address,
+                key=f"p{reference}-{who}-email",
+                when=now,
+                values=values,
+            )
+            for who, address in addresses
+        ]
+    if sms and practitioner.pro_mobile:
+        drafts.append(
+            Draft(
+                kind=Kind.PRACTITIONER_MESSAGE,
+                channel=Via.SMS,
+                recipient=practitioner.pro_mobile,
+                key=f"p{reference}-sms",
+                when=now,
+                values=values,
+                quiet_hours=not (urgent and practitioner.urgent_sms_anytime),
+            )
         )
-        for member in members
-        if member.user.email
-    ]
     return queue(organisation.id, drafts, now)
 
 

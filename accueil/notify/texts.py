@@ -40,7 +40,9 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
         | {"date", "practitioner", "motif", "place", "place_short", "offer_link"}
         | {"offer_expires"}
     ),
-    Kind.PRACTITIONER_MESSAGE: frozenset({"organisation", "practitioner", "urgent", "desk_link"}),
+    Kind.PRACTITIONER_MESSAGE: frozenset(
+        {"organisation", "practitioner", "urgent", "desk_link", "category"}
+    ),
 }
 
 # What each placeholder becomes, in French, for the staff who edit texts.
@@ -63,6 +65,7 @@ PLACEHOLDER_HELP = {
     "offer_expires": "fin de validité de la proposition",
     "urgent": "« URGENT : » pour un message urgent, sinon rien",
     "desk_link": "lien vers les messages du secrétariat",
+    "category": "catégorie du message (« Résultats d'examen »), jamais son contenu",
 }
 
 # Most SMS a default or edited text may take with realistic values.
@@ -141,11 +144,12 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ),
     (Kind.PRACTITIONER_MESSAGE, Channel.SMS): (
         "",
-        "{organisation} : {urgent}nouveau message pour {practitioner} dans Accueil : {desk_link}",
+        "{organisation} : {urgent}nouveau message ({category}) pour {practitioner} dans "
+        "Accueil : {desk_link}",
     ),
     (Kind.PRACTITIONER_MESSAGE, Channel.EMAIL): (
         "{urgent}Nouveau message dans Accueil",
-        "Un nouveau message vous attend dans Accueil ({organisation}) :\n{desk_link}",
+        "Un nouveau message ({category}) vous attend dans Accueil ({organisation}) :\n{desk_link}",
     ),
 }
 
@@ -171,6 +175,7 @@ SAMPLE_VALUES = {
     "offer_expires": "mercredi 23 septembre à 13 h 30",
     "urgent": "URGENT : ",
     "desk_link": "https://rdv.exemple.fr/desk/maison-de-sante-des-deux-vallees/messages/",
+    "category": "Renouvellement d'ordonnance",
 }
 
 

@@ -10,19 +10,28 @@ and practitioners, versions).
                 desk_hours: [{days: [0, 1, 2, 3, 4], start: "08:30", end: "12:00"}]}
     new_patients: [{practitioner: "Garnier", motif: null, accepted: false,
                     say: "Le Dr Garnier ne prend plus de nouveaux patients."}]
-    motifs: [{motif: "Renouvellement d'ordonnance", keywords: [renouvellement, ordonnance]}]
+    motifs: [{motif: "Renouvellement d'ordonnance", keywords: [renouvellement, ordonnance],
+              instructions: "Apportez vos ordonnances en cours."}]
     topics: {hours, walk_in, address, directions, parking, fees, documents: "text"}
+    notes: "text for the people answering only (never said, never on the public page)"
     put_through: [{label: "Pharmacie du Marché", phones: ["+33322..."], roles: [pharmacie],
                    number: "+33..."}]
     messages: {renewals: message | appointment,
                categories: [{key: renouvellement, label: "...", keywords: [...],
-                             route: desk | sms | email, urgent: false, practitioner: null}]}
+                             route: [desk] | [desk, sms] | [desk, email, sms],
+                             urgent: false, practitioner: null}]}
     fallback: {number: "+33...", on_request: true, say: "..."}
     red_flags: ["phrase"]
+
+The sheet is the one home of every text for patients (docs/decisions/0014): the topics and
+each motif's instructions are said by the receptionist, shown on the public booking pages
+and in confirmations; `notes` is internal. Structured facts (addresses, opening periods)
+stay in the directory and the agenda, which the defaults read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import re
@@ -33,18 +42,20 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from accueil.patients.services import normalise_phone
-from accueil.reception.speech import PARIS
+from accueil.reception.speech import PARIS, say_time
 from accueil.reception.understanding import PROFESSIONAL_ROLES, TOPICS
 
 ANSWERING_MODES = ("always", "outside_hours", "overflow")
 ROUTES = ("desk", "sms", "email")
+# Topics shown on the public pages and said to callers; `notes` is the internal part.
+PUBLIC_TOPICS = TOPICS
 RENEWALS = ("message", "appointment")
 DEFAULT_CATEGORIES = [
     {
         "key": "renouvellement",
         "label": "Renouvellement d'ordonnance",
         "keywords": ["renouvellement", "ordonnance", "mes médicaments", "mon traitement"],
-        "route": "desk",
+        "route": ["desk"],
         "urgent": False,
         "practitioner": None,
     },
@@ -52,7 +63,7 @@ DEFAULT_CATEGORIES = [
         "key": "resultats",
         "label": "Résultats d'examen",
         "keywords": ["résultat", "analyse", "prise de sang", "radio", "compte rendu", "bilan"],
-        "route": "desk",
+        "route": ["desk"],
         "urgent": False,
         "practitioner": None,
     },
@@ -68,7 +79,7 @@ DEFAULT_CATEGORIES = [
             "dossier",
             "courrier",
         ],
-        "route": "desk",
+        "route": ["desk"],
         "urgent": False,
         "practitioner": None,
     },
@@ -76,11 +87,12 @@ DEFAULT_CATEGORIES = [
         "key": "autre",
         "label": "Autre demande",
         "keywords": [],
-        "route": "desk",
+        "route": ["desk"],
         "urgent": False,
         "practitioner": None,
     },
 ]
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_TEXT = 1000
 MAX_ITEMS = 200  # per list: a sheet is read by people, and by the policy at every turn
@@ -91,21 +103,12 @@ class OrganisationFacts:
     """What the defaults are made of, read by `services` from the directory."""
 
     name: str
-    walk_in_hours: str = ""
     addresses: list[str] = field(default_factory=list)
-    access: list[str] = field(default_factory=list)
     hours: str = ""
-    documents: str = ""
 
 
 def default_sheet(facts: OrganisationFacts) -> dict[str, Any]:
     """A reasonable sheet from the organisation's data, before anyone edits it."""
-    access = " ".join(a for a in facts.access if a)
-    parking = " ".join(
-        s.strip() + "."
-        for s in re.split(r"\.\s*", access)
-        if re.search(r"(?i)stationn|parking|garer", s)
-    )
     return {
         "greeting": (
             f"Bonjour, ici {facts.name}. Je suis l'assistante virtuelle. "
@@ -115,22 +118,50 @@ def default_sheet(facts: OrganisationFacts) -> dict[str, Any]:
         "new_patients": [],
         "motifs": [],
         "topics": {
-            "hours": facts.hours,
-            "walk_in": facts.walk_in_hours
-            or "Il n'y a pas de consultation sans rendez-vous : prenez rendez-vous.",
-            "address": _address_text(facts.addresses),
-            "directions": access,
-            "parking": parking,
+            "hours": _fit(facts.hours),
+            "walk_in": "",
+            "address": _fit(_address_text(facts.addresses)),
+            "directions": "",
+            "parking": "",
             "fees": "",
-            "documents": facts.documents
-            or "Pensez à apporter votre carte Vitale et, si vous en avez, vos ordonnances "
-            "en cours.",
+            "documents": "Pensez à apporter votre carte Vitale et, si vous en avez, vos "
+            "ordonnances en cours.",
         },
+        "notes": "",
         "put_through": [],
         "messages": {"renewals": "message", "categories": copy.deepcopy(DEFAULT_CATEGORIES)},
         "fallback": {"number": "", "on_request": True, "say": ""},
         "red_flags": [],
     }
+
+
+def hours_sentence(spans: list[tuple[int, dt.time, dt.time]]) -> str:
+    """ "Les rendez-vous ont lieu le lundi de 9 h à 12 h et de 14 h à 18 h, ..." from
+    (weekday, start, end) spans, overlapping ones merged."""
+    by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for day, start, end in spans:
+        by_day.setdefault(day, []).append((start, end))
+    if not by_day:
+        return ""
+    parts = []
+    for day in sorted(by_day):
+        merged: list[list[dt.time]] = []
+        for start, end in sorted(by_day[day]):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        ranges = " et ".join(f"de {say_time(s)} à {say_time(e)}" for s, e in merged)
+        parts.append(f"le {WEEKDAYS[day]} {ranges}")
+    return "Les rendez-vous ont lieu " + ", ".join(parts) + "."
+
+
+def _fit(text: str) -> str:
+    """A default text within a topic's limit (a practice with many sites or periods): the
+    defaults must always make a valid sheet, since every public page reads it."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _address_text(addresses: list[str]) -> str:
@@ -234,6 +265,7 @@ def check_sheet(data: Any) -> dict[str, Any]:
         "messages",
         "fallback",
         "red_flags",
+        "notes",
     }
     for key in data:
         if key not in known:
@@ -290,13 +322,18 @@ def check_sheet(data: Any) -> dict[str, Any]:
     sheet["new_patients"] = rules
 
     motifs = []
+    seen_motifs: set[str] = set()
     for i, item in enumerate(_list_of_dicts(data, "motifs", "motifs", errors)):
         path = f"motifs.{i}"
         name = _text(item, "motif", f"{path}.motif", errors, required=True)
         keywords = _strings(item, "keywords", f"{path}.keywords", errors)
-        if not keywords:
-            errors.add(f"{path}.keywords", "Au moins un mot-clé.")
-        motifs.append({"motif": name, "keywords": keywords})
+        text = _text(item, "instructions", f"{path}.instructions", errors)
+        if not keywords and not text:
+            errors.add(f"{path}.keywords", "Au moins un mot-clé, ou des consignes pour le patient.")
+        if name and name.casefold() in seen_motifs:
+            errors.add(f"{path}.motif", "Motif en double.")
+        seen_motifs.add(name.casefold())
+        motifs.append({"motif": name, "keywords": keywords, "instructions": text})
     sheet["motifs"] = motifs
 
     topics = data.get("topics") or {}
@@ -360,9 +397,19 @@ def check_sheet(data: Any) -> dict[str, Any]:
         if key in keys:
             errors.add(f"{path}.key", "Clé en double.")
         keys.add(key)
-        route = item.get("route", "desk")
-        if route not in ROUTES:
-            errors.add(f"{path}.route", "Valeur attendue : desk, sms ou email.")
+        route = item.get("route", ["desk"])
+        if isinstance(route, str):
+            route = [route]
+        if (
+            not isinstance(route, list)
+            or not route
+            or not all(isinstance(r, str) and r in ROUTES for r in route)
+        ):
+            errors.add(
+                f"{path}.route", "Valeur attendue : desk, sms ou email, ou une liste : [desk, sms]."
+            )
+            route = ["desk"]
+        route = [r for r in ROUTES if r in route]  # one order, no repeat
         categories.append(
             {
                 "key": key,
@@ -385,6 +432,7 @@ def check_sheet(data: Any) -> dict[str, Any]:
         "say": _text(fallback, "say", "fallback.say", errors),
     }
     sheet["red_flags"] = _strings(data, "red_flags", "red_flags", errors)
+    sheet["notes"] = _text(data, "notes", "notes", errors)
     if errors.by_field:
         raise ValidationError(errors.by_field)
     return sheet
@@ -415,6 +463,36 @@ def check_references(
             )
     if errors.by_field:
         raise ValidationError(errors.by_field)
+
+
+def routes(category: dict[str, Any]) -> tuple[str, ...]:
+    """Where a category's messages go. Versions saved before routes were lists hold one
+    string ("sms"): read the same way."""
+    value = category.get("route") or ["desk"]
+    value = [value] if isinstance(value, str) else value
+    return tuple(r for r in ROUTES if r in value)
+
+
+def public_texts(sheet: dict[str, Any]) -> PublicTexts:
+    """What the public pages may show: the topics and each motif's instructions. Nothing
+    else of the sheet (internal notes, numbers, routing) ever leaves through it."""
+    return PublicTexts(
+        topics={key: sheet["topics"].get(key, "") for key in PUBLIC_TOPICS},
+        motifs={
+            m["motif"].casefold(): m.get("instructions", "")
+            for m in sheet["motifs"]
+            if m.get("instructions")
+        },
+    )
+
+
+@dataclass(frozen=True)
+class PublicTexts:
+    topics: dict[str, str]
+    motifs: dict[str, str]  # casefolded motif name -> instructions
+
+    def for_motif(self, name: str) -> str:
+        return self.motifs.get(name.casefold(), "")
 
 
 def _minutes(text: str) -> int:
@@ -470,6 +548,10 @@ def yaml_lines(text: str) -> dict[str, int]:
 
 
 def to_yaml(sheet: dict[str, Any]) -> str:
+    """The sheet as YAML in the order people read it (greeting first). PostgreSQL's jsonb
+    does not keep the order of keys: the validation rebuilds it."""
+    with contextlib.suppress(ValidationError):  # one saved under older rules: as stored
+        sheet = check_sheet(sheet)
     return yaml.safe_dump(sheet, allow_unicode=True, sort_keys=False, width=100)
 
 

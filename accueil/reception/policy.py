@@ -163,6 +163,7 @@ class Agenda(Protocol):
         caller_name: str,
         caller_phone: str,
         now: dt.datetime,
+        category: str | None = None,
     ) -> None: ...
 
 
@@ -1456,16 +1457,10 @@ class _Dialogue:
                 None,
             )
         practitioner = self.ctx.practitioner(practitioner_id)
-        route = category.get("route", "desk")
         lines = [f"[{category['label']}]"]
         if task.get("context"):
             lines.append(task["context"])
         lines.append(task.get("body", ""))
-        if route in {"sms", "email"} and practitioner:
-            lines.append(
-                f"(À transmettre au {practitioner.spoken.replace('le docteur', 'Dr')} par "
-                f"{'SMS' if route == 'sms' else 'e-mail'}.)"
-            )
         caller_phone = task.get("callback") or ""
         if caller_phone and not nlu.parse_phone(caller_phone.replace("+33", "0")):
             caller_phone = ""
@@ -1477,6 +1472,7 @@ class _Dialogue:
             caller_name=task.get("caller_name", ""),
             caller_phone=caller_phone,
             now=self.ctx.now,
+            category=category["key"],  # the sheet routes it (SMS, e-mail, inbox)
         )
         to = f"au {practitioner.spoken.removeprefix('le ')}" if practitioner else "au cabinet"
         if practitioner and practitioner.spoken.startswith("le "):

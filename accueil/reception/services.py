@@ -30,18 +30,22 @@ from accueil.desk.models import StaffMessage
 from accueil.desk.services import leave_message
 from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience, motifs_open_to
+from accueil.notify.services import notify_practitioner
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, normalise_phone
 from accueil.reception import instructions, policy, signals
 from accueil.reception.models import Call, InstructionSheet, Turn
-from accueil.reception.speech import say_time
+from accueil.reception.sheets import (  # noqa: F401 (part of this module's interface)
+    current_sheet,
+    default_sheet,
+    opening_hours_text,
+    organisation_facts,
+    patient_texts,
+)
 from accueil.scheduling import engine
-from accueil.scheduling.models import OpeningPeriod
 from accueil.scheduling.services import load_agendas, motif_rules
 
 logger = logging.getLogger(__name__)
-
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 class CallNotFound(Exception):
@@ -53,67 +57,6 @@ class CallEnded(Exception):
 
 
 # Instruction sheets ----------------------------------------------------------------------
-
-
-def organisation_facts(organisation: Organisation) -> instructions.OrganisationFacts:
-    sites = list(organisation.sites.order_by("id"))
-    motif = (
-        Motif.objects.filter(organisation=organisation, active=True)
-        .exclude(patient_instructions="")
-        .filter(bookable_by=Motif.BookableBy.PUBLIC)
-        .order_by("id")
-        .first()
-    )
-    return instructions.OrganisationFacts(
-        name=organisation.name,
-        walk_in_hours=organisation.walk_in_hours,
-        addresses=[
-            f"{s.name} : {s.full_address}" if len(sites) > 1 else s.full_address for s in sites
-        ],  # fmt: skip
-        access=[s.access_directions for s in sites],
-        hours=opening_hours_text(organisation),
-        documents=motif.patient_instructions if motif else "",
-    )
-
-
-def opening_hours_text(organisation: Organisation) -> str:
-    """ "Le cabinet reçoit sur rendez-vous le lundi de 8 h 30 à 12 h et de 14 h à 19 h, ..."."""
-    spans: dict[int, list[tuple[dt.time, dt.time]]] = defaultdict(list)
-    for period in OpeningPeriod.objects.filter(
-        practitioner__organisation=organisation, single_date__isnull=True
-    ):
-        for day in period.weekday_set:
-            spans[day].append((period.start_time, period.end_time))
-    if not spans:
-        return ""
-    parts = []
-    for day in sorted(spans):
-        merged: list[list[dt.time]] = []
-        for start, end in sorted(spans[day]):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        ranges = " et ".join(f"de {say_time(s)} à {say_time(e)}" for s, e in merged)
-        parts.append(f"le {WEEKDAYS[day]} {ranges}")
-    return "Les rendez-vous ont lieu " + ", ".join(parts) + "."
-
-
-def default_sheet(organisation: Organisation) -> dict[str, Any]:
-    return instructions.check_sheet(instructions.default_sheet(organisation_facts(organisation)))
-
-
-def current_sheet(organisation: Organisation) -> tuple[int, dict[str, Any]]:
-    """(version, sheet): the latest version, or version 0 made from the defaults."""
-    latest = (
-        InstructionSheet.objects.filter(organisation=organisation)
-        .order_by("-version")
-        .values_list("version", "data")
-        .first()
-    )
-    if latest is None:
-        return 0, default_sheet(organisation)
-    return latest
 
 
 def check_sheet(organisation: Organisation, data: Any) -> dict[str, Any]:
@@ -155,6 +98,21 @@ def save_sheet(
             created_by=actor,
             note=note[:200],
         )
+
+
+def follow_motif_rename(sender, *, organisation: Organisation, old: str, new: str, **kwargs):
+    """A renamed motif keeps its keywords, instructions and rules: a new version of the sheet
+    with the new name (in the rename's transaction)."""
+    version, sheet = current_sheet(organisation)
+    if version == 0:
+        return  # the defaults name no motif
+    changed = False
+    for item in [*sheet["motifs"], *sheet["new_patients"]]:
+        if (item.get("motif") or "").casefold() == old.casefold():
+            item["motif"] = new
+            changed = True
+    if changed:
+        save_sheet(organisation, sheet, note=f"Motif renommé : {old} → {new}"[:200])
 
 
 def import_sheet_yaml(
@@ -258,8 +216,9 @@ class DjangoAgenda:
     """`policy.Agenda` over the database, scoped to one organisation, booking through
     `booking.services` with Channel.PHONE_AGENT and Audience.PUBLIC."""
 
-    def __init__(self, organisation: Organisation):
+    def __init__(self, organisation: Organisation, sheet: dict[str, Any] | None = None):
         self.organisation = organisation
+        self.sheet = sheet if sheet is not None else current_sheet(organisation)[1]
         self.message_ids: list[int] = []  # messages left during this turn
         self._practitioners = {
             p.id: p
@@ -284,8 +243,9 @@ class DjangoAgenda:
             policy.Practitioner(p.id, p.first_name, p.last_name, p.title, p.profession)
             for p in self._practitioners.values()
         ]
+        texts = instructions.public_texts(self.sheet)
         self.motifs = [
-            policy.Motif(m.id, m.name, tuple(sorted(links[m.id])), m.patient_instructions)
+            policy.Motif(m.id, m.name, tuple(sorted(links[m.id])), texts.for_motif(m.name))
             for m in motif_rows
             if links[m.id]
         ]
@@ -442,6 +402,7 @@ class DjangoAgenda:
         caller_name: str,
         caller_phone: str,
         now: dt.datetime,
+        category: str | None = None,
     ) -> None:
         practitioner = self._practitioners.get(practitioner_id) if practitioner_id else None
         patient = (
@@ -449,31 +410,139 @@ class DjangoAgenda:
             if patient_id
             else None
         )
+        common = {
+            "channel": Channel.PHONE_AGENT,
+            "now": now,
+            "category": category,
+            "urgent": urgent,
+            "practitioner": practitioner,
+            "patient": patient,
+            "caller_name": caller_name,
+            "sheet": self.sheet,
+        }
         try:
-            message = leave_message(
-                self.organisation,
-                body=body[:2000],
-                channel=Channel.PHONE_AGENT,
-                now=now,
-                practitioner=practitioner,
-                patient=patient,
-                caller_name=caller_name,
-                caller_phone=caller_phone,
-                urgent=urgent,
+            message = take_message(
+                self.organisation, body=body[:2000], caller_phone=caller_phone, **common
             )
         except ValidationError:
             # An unusable callback number must not lose the message.
-            message = leave_message(
+            message = take_message(
                 self.organisation,
                 body=(body[:1900] + f"\n(Rappel : {caller_phone})") if caller_phone else body,
-                channel=Channel.PHONE_AGENT,
-                now=now,
-                practitioner=practitioner,
-                patient=patient,
-                caller_name=caller_name,
-                urgent=urgent,
+                **common,
             )
         self.message_ids.append(message.id)
+
+
+# Messages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a message goes, read from the sheet: always the desk inbox (the record that
+    SMS and e-mails link to), and by SMS and/or e-mail to a practitioner."""
+
+    category: str  # the sheet's key, "" for a message outside the categories
+    label: str
+    practitioner: Practitioner | None
+    urgent: bool
+    sms: bool
+    email: bool
+
+
+def message_routing(
+    organisation: Organisation,
+    sheet: dict[str, Any],
+    category: str | None,
+    practitioner: Practitioner | None,
+    urgent: bool = False,
+) -> Routing:
+    """The routing of a message of `category` (a key of the sheet; an unknown one is
+    "autre"; None: no category, the desk inbox only). The practitioner is the one the
+    caller named, else the category's; SMS and e-mail need one."""
+    if category is None:
+        return Routing("", "", practitioner, urgent, sms=False, email=False)
+    categories = {c["key"]: c for c in sheet["messages"]["categories"]}
+    chosen = categories.get(category) or categories.get("autre")
+    if chosen is None:
+        return Routing("", "", practitioner, urgent, sms=False, email=False)
+    if practitioner is None and chosen.get("practitioner"):
+        practitioner = (
+            Practitioner.objects.filter(
+                organisation=organisation,
+                active=True,
+                last_name__iexact=chosen["practitioner"],
+            )
+            .order_by("id")
+            .first()
+        )
+    routes = instructions.routes(chosen)
+    return Routing(
+        category=chosen["key"],
+        label=chosen["label"],
+        practitioner=practitioner,
+        urgent=urgent or bool(chosen.get("urgent")),
+        sms="sms" in routes and practitioner is not None,
+        email="email" in routes and practitioner is not None,
+    )
+
+
+def take_message(
+    organisation: Organisation,
+    *,
+    body: str,
+    channel: str,
+    now: dt.datetime,
+    category: str | None = None,
+    urgent: bool = False,
+    practitioner: Practitioner | None = None,
+    patient: Patient | None = None,
+    caller_name: str = "",
+    caller_phone: str = "",
+    actor=None,
+    sheet: dict[str, Any] | None = None,
+) -> StaffMessage:
+    """A caller's message, taken by the receptionist or an operator and routed by the
+    instruction sheet (`sheet`: the one the call started with, else the one in force):
+    the desk inbox, and the practitioner by SMS and/or e-mail. The inbox row and the outbox
+    rows are written in one transaction: both or neither."""
+    sheet = sheet if sheet is not None else current_sheet(organisation)[1]
+    routing = message_routing(organisation, sheet, category, practitioner, urgent)
+    with transaction.atomic():
+        message = leave_message(
+            organisation,
+            body=body,
+            channel=channel,
+            now=now,
+            practitioner=routing.practitioner,
+            patient=patient,
+            caller_name=caller_name,
+            caller_phone=caller_phone,
+            urgent=routing.urgent,
+            actor=actor,
+            category=routing.category,
+            category_label=routing.label,
+            notify=False,
+        )
+        if routing.practitioner is not None and (routing.sms or routing.email):
+            notify_practitioner(
+                organisation,
+                routing.practitioner,
+                reference=f"m{message.id}",
+                urgent=routing.urgent,
+                category=routing.label,
+                sms=routing.sms,
+                email=routing.email,
+                now=now,
+            )
+    logger.info(
+        "message %s routed (category %s, sms %s, email %s)",
+        message.id,
+        routing.category or "-",
+        routing.sms,
+        routing.email,
+    )
+    return message
 
 
 # Calls -----------------------------------------------------------------------------------
@@ -498,7 +567,7 @@ def _caller_number(raw: str) -> str:
 def _context(call: Call, organisation: Organisation, sheet: dict, now: dt.datetime):
     return policy.Context(
         sheet=sheet,
-        agenda=DjangoAgenda(organisation),
+        agenda=DjangoAgenda(organisation, sheet),
         now=now,
         caller=call.from_number,
         organisation_name=organisation.name,

@@ -21,6 +21,7 @@ SECTIONS = {
     "messages": "Messages",
     "fallback": "Relais humain",
     "red_flags": "Signes d'alerte supplémentaires",
+    "notes": "Notes internes",
     "yaml": "Texte YAML",
     "consignes": "Consignes",
 }
@@ -46,6 +47,7 @@ FIELDS = {
     "route": "acheminement",
     "urgent": "urgent",
     "on_request": "à la demande de l'appelant",
+    "instructions": "consignes pour le patient",
 }
 TOPICS = {
     "hours": "Horaires",
@@ -91,11 +93,16 @@ def describe(sheet: dict[str, Any]) -> dict[str, Any]:
             }
             for rule in sheet["new_patients"]
         ],
-        "motifs": sheet["motifs"],
+        "motifs": [{**m, "instructions": m.get("instructions", "")} for m in sheet["motifs"]],
         "topics": [(TOPICS[key], sheet["topics"][key]) for key in TOPICS],
+        "walk_in": sheet["topics"].get("walk_in", ""),
+        "notes": sheet.get("notes", ""),
         "put_through": sheet["put_through"],
         "renewals": RENEWALS[sheet["messages"]["renewals"]],
-        "categories": [{**c, "route": ROUTES[c["route"]]} for c in sheet["messages"]["categories"]],
+        "categories": [
+            {**c, "route": ", ".join(ROUTES[r] for r in instructions.routes(c))}
+            for c in sheet["messages"]["categories"]
+        ],
         "fallback": sheet["fallback"],
         "red_flags": sheet["red_flags"],
     }

@@ -47,11 +47,15 @@ class MessageForm(forms.Form):
     body = forms.CharField(
         label="Message", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    category = forms.ChoiceField(label="Catégorie", required=False)
     urgent = forms.BooleanField(label="Urgent", required=False)
 
-    def __init__(self, client: Organisation, *args, **kwargs):
+    def __init__(self, client: Organisation, *args, categories=(), **kwargs):
+        """`categories`: the sheet's message categories, which route the message."""
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = client.practitioners.filter(active=True)
+        self.fields["category"].choices = [(c["key"], c["label"]) for c in categories]
+        self.fields["category"].initial = "autre"
 
 
 class FinishForm(forms.Form):

@@ -23,6 +23,7 @@ from accueil.directory.models import Motif, Organisation, Practitioner, Site
 from accueil.directory.services import Audience, motifs_open_to
 from accueil.patients.models import Patient
 from accueil.reception import services as reception
+from accueil.reception.instructions import public_texts
 from accueil.reception.models import OUTCOME_LABELS, Call, Turn
 from accueil.reception.sheet_view import describe
 from accueil.scheduling import engine
@@ -76,6 +77,14 @@ class ScreenPop:
 
 def practice_card(client: Organisation, today: dt.date, covered: list[str]) -> PracticeCard:
     version, sheet = reception.current_sheet(client)
+    texts = public_texts(sheet)
+    motifs = list(
+        Motif.objects.filter(organisation=client, active=True)
+        .filter(motifs_open_to(Audience.STAFF))
+        .prefetch_related("practitioners")
+    )
+    for motif in motifs:
+        motif.instructions = texts.for_motif(motif.name)  # the sheet's, as the patient reads
     practitioners = list(Practitioner.objects.filter(organisation=client, active=True))
     columns = desk.agenda(client, practitioners, [today]) if practitioners else []
     return PracticeCard(
@@ -83,11 +92,7 @@ def practice_card(client: Organisation, today: dt.date, covered: list[str]) -> P
         sites=list(client.sites.order_by("id")),
         hours=reception.opening_hours_text(client),
         practitioners=practitioners,
-        motifs=list(
-            Motif.objects.filter(organisation=client, active=True)
-            .filter(motifs_open_to(Audience.STAFF))
-            .prefetch_related("practitioners")
-        ),
+        motifs=motifs,
         sheet=describe(sheet),
         sheet_version=version,
         agenda=[(c.practitioner, c.appointments) for c in columns],

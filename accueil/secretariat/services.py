@@ -38,14 +38,13 @@ from accueil.audit.models import Action as AuditAction
 from accueil.audit.models import ObjectType
 from accueil.booking import services as booking
 from accueil.booking.models import Appointment, Channel
-from accueil.desk.services import leave_message
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner
 from accueil.directory.services import Audience, may_book
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, normalise_phone
 from accueil.reception import instructions
 from accueil.reception.models import Call
-from accueil.reception.services import current_sheet, resolve_organisation
+from accueil.reception.services import current_sheet, resolve_organisation, take_message
 from accueil.secretariat import routing
 from accueil.secretariat.models import (
     DEFAULT_BILLABLE,
@@ -727,9 +726,11 @@ def message_for_caller(
     patient_id: int | None = None,
     caller_name: str = "",
     caller_phone: str = "",
+    category: str | None = None,
     now: dt.datetime | None = None,
 ):
-    """A message in the practice's inbox (the practitioner is e-mailed that one waits)."""
+    """A message for the practice, routed by its instruction sheet as the receptionist's
+    are (`reception.services.take_message`): inbox, SMS and/or e-mail to the practitioner."""
     client = call.client
     practitioner = (
         _own(Practitioner, client, practitioner_id, "practitioner", "Praticien inconnu.")
@@ -744,11 +745,12 @@ def message_for_caller(
     now = now or timezone.now()
     with transaction.atomic():
         operator, locked = _lock_engaged(operator, call)
-        message = leave_message(
+        message = take_message(
             client,
             body=body,
             channel=Channel.OPERATOR,
             now=now,
+            category=category,
             practitioner=practitioner,
             patient=patient,
             caller_name=caller_name,
@@ -758,6 +760,11 @@ def message_for_caller(
         )
         _remember(locked, message=message.id)
     return message
+
+
+def message_categories(call: QueuedCall) -> list[dict[str, Any]]:
+    """The message categories of the calling practice's sheet (they route a message)."""
+    return current_sheet(call.client)[1]["messages"]["categories"]
 
 
 def put_through_entries(call: QueuedCall) -> list[dict[str, Any]]:

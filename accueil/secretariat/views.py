@@ -206,7 +206,10 @@ def call_page(request: HttpRequest) -> HttpResponse:
         "slots": slots,
         "patient_form": NewPatientForm(prefix="nouveau"),
         "message_form": MessageForm(
-            client, initial={"caller_phone": call.caller_number}, auto_id="message_%s"
+            client,
+            initial={"caller_phone": call.caller_number},
+            auto_id="message_%s",
+            categories=services.message_categories(call),
         ),
         "finish_form": FinishForm(initial={"outcome": call.outcome or None}, auto_id="fin_%s"),
         "moving": moving,
@@ -373,7 +376,9 @@ def move(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @call_view
 @require_POST
 def message(request: HttpRequest) -> HttpResponse:
-    form = MessageForm(request.call.client, request.POST)
+    form = MessageForm(
+        request.call.client, request.POST, categories=services.message_categories(request.call)
+    )
     if not form.is_valid():
         messages.error(request, "Le message est vide.")
         return _back(request, "message")
@@ -388,6 +393,7 @@ def message(request: HttpRequest) -> HttpResponse:
             patient_id=_int(request.POST.get("patient")),
             caller_name=data["caller_name"],
             caller_phone=data["caller_phone"],
+            category=data["category"] or "autre",  # the sheet's catch-all
             now=_now(),
         )
     except services.NotYourCall:

@@ -13,6 +13,7 @@ from accueil.booking.models import Appointment, AppointmentEvent, Channel, Statu
 from accueil.directory.models import Motif
 from accueil.directory.services import Audience
 from accueil.patients.models import Patient
+from accueil.reception import services as reception
 from accueil.scheduling.engine import wall_clock
 from tests import factories
 from tests.factories import MONDAY, NOW
@@ -42,13 +43,15 @@ def cabinet(db):
     org, p, m = factories.agenda()
     practice = {"organisation": org, "practitioner": p, "motif": m}
     org.phone = "03 53 01 20 14"
-    org.walk_in_hours = "Sans rendez-vous le lundi de 8 h à 8 h 30."
     org.save()
-    site = p.sites.get()
-    site.access_directions = "Rez-de-chaussée, sonnez à l'interphone."
-    site.save()
-    m.patient_instructions = "Apportez votre carte Vitale."
-    m.save()
+    # The texts for patients are in the instruction sheet (docs/decisions/0014).
+    sheet = reception.current_sheet(org)[1]
+    sheet["topics"].update(
+        walk_in="Sans rendez-vous le lundi de 8 h à 8 h 30.",
+        directions="Rez-de-chaussée, sonnez à l'interphone.",
+    )
+    sheet["motifs"] = [{"motif": m.name, "instructions": "Apportez votre carte Vitale."}]
+    reception.save_sheet(org, sheet)
     return practice
 
 

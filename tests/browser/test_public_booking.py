@@ -5,6 +5,7 @@ import re
 import pytest
 
 from accueil.booking.models import Appointment, AppointmentEvent, Channel, Status
+from accueil.reception import services as reception
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -12,9 +13,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def cabinet():
-    org, p, m = factories.agenda(patient_instructions="Apportez votre carte Vitale.")
+    org, p, m = factories.agenda()
     org.phone = "03 53 01 20 14"
     org.save()
+    sheet = reception.current_sheet(org)[1]
+    sheet["motifs"] = [{"motif": m.name, "instructions": "Apportez votre carte Vitale."}]
+    reception.save_sheet(org, sheet)
     return org, p, m
 
 

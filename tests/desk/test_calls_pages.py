@@ -29,6 +29,7 @@ def lilas(monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: NOW)
     practice = build_practice()
     org = practice.organisation
+    org.instruction_sheets.all().delete()  # these tests start from the default sheet
     practice.owner = factories.staff(org, Membership.Role.OWNER, first_name="Anne", last_name="Roy")
     practice.member = factories.staff(org, Membership.Role.SECRETARY)
     return practice
@@ -259,7 +260,8 @@ def test_the_sheet_page_reads_the_sheet_in_french(member, lilas):
     html = page(member.get(url(lilas, "instructions")))
     assert "Consignes par défaut" in html
     assert "Bonjour, ici Maison médicale des Lilas" in html
-    assert "Consultations sans rendez-vous" in html and "samedi de 9 h à 11 h" in html
+    assert "Consultations sans rendez-vous" in html and "Documents à apporter" in html
+    assert "12 rue des Lilas, 80000 Amiens" in html and "Notes internes" in html
     assert "Renouvellement d&#x27;ordonnance" in html and "Boîte du secrétariat" in html
     assert "Toujours." in html
     assert "Seul le responsable de l'établissement peut les modifier" in html

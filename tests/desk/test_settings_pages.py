@@ -112,7 +112,6 @@ def motif_body(practice, **changes) -> dict:
         "buffer_after": "0",
         "travel_time": "0",
         "capacity": "1",
-        "patient_instructions": "",
         "practitioners": [practice["practitioner"].id],
         "active": "on",
         **changes,
@@ -188,7 +187,6 @@ def test_owner_updates_the_practice_profile(owner, practice):
     body = {
         "name": "Cabinet des Deux Vallées",
         "phone": "0321456789",
-        "walk_in_hours": "Du lundi au vendredi de 8 h à 9 h 30",
         "closed_on_public_holidays": "on",
         "holidays_subdivision": "6AE",
     }
@@ -198,7 +196,6 @@ def test_owner_updates_the_practice_profile(owner, practice):
     org.refresh_from_db()
     assert org.name == "Cabinet des Deux Vallées"
     assert org.phone == "03 21 45 67 89"
-    assert org.walk_in_hours.startswith("Du lundi")
     assert org.closed_on_public_holidays and org.holidays_subdivision == "6AE"
     owner.post(url(practice, "settings"), {**body, "closed_on_public_holidays": ""})
     org.refresh_from_db()
@@ -231,7 +228,6 @@ def test_owner_adds_and_edits_a_site(owner, practice):
         "postcode": "62540",
         "city": "Marles-les-Mines",
         "phone": "03 21 00 11 22",
-        "access_directions": "Rez-de-chaussée, parking derrière la mairie.",
         "latitude": "50,503211",
         "longitude": "2.5012",
     }
@@ -267,6 +263,33 @@ def practitioner_body(practice, **changes) -> dict:
         "active": "on",
         **changes,
     }
+
+
+def test_practitioner_contacts_for_routed_messages(owner, practice):
+    practitioner = practice["practitioner"]
+    target = url(practice, "settings_practitioner", practitioner.id)
+    body = practitioner_body(
+        practice, first_name=practitioner.first_name, last_name=practitioner.last_name,
+        departure_date="", pro_mobile="06 11 22 33 44", pro_email="dr@pro.example.org",
+        urgent_sms_anytime="on",
+    )  # fmt: skip
+    assert owner.post(target, body).status_code == 302
+    practitioner.refresh_from_db()
+    assert (practitioner.pro_mobile, practitioner.pro_email) == (
+        "+33611223344",
+        "dr@pro.example.org",
+    )
+    assert practitioner.urgent_sms_anytime
+    page = owner.get(target).content.decode()
+    assert 'value="+33611223344"' in page and "SMS urgents à toute heure" in page
+    for mobile in ("03 22 00 00 00", "12", "+44 7911 123456"):  # landline, garbage, abroad
+        response = owner.post(target, {**body, "pro_mobile": mobile})
+        assert response.status_code == 200
+        assert "Numéro de portable français invalide" in response.content.decode()
+    response = owner.post(target, {**body, "pro_email": "x@"})
+    assert "Saisissez une adresse de courriel valide." in response.content.decode()
+    practitioner.refresh_from_db()
+    assert practitioner.pro_mobile == "+33611223344"
 
 
 def test_owner_adds_a_practitioner(owner, practice):
@@ -322,7 +345,6 @@ def test_owner_adds_a_group_motif(owner, practice):
         capacity="8",
         bookable_by="referrers",
         horizon="30",
-        patient_instructions="Apportez votre carnet.",
     )
     assert owner.post(url(practice, "settings_motif_new"), body).status_code == 302
     motif = Motif.objects.get(name="Atelier diabète")
@@ -566,7 +588,7 @@ GARBAGE = [
 
 def test_bad_input_never_breaks_a_settings_page(owner, practice):
     fields = {
-        "settings": ["name", "phone", "walk_in_hours", "holidays_subdivision"],
+        "settings": ["name", "phone", "holidays_subdivision"],
         "settings_site_new": ["name", "postcode", "phone", "latitude", "longitude"],
         "settings_practitioner_new": ["first_name", "rpps", "sites", "departure_date"],
         "settings_motif_new": ["duration", "step", "horizon", "capacity", "practitioners"],

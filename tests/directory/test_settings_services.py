@@ -35,7 +35,6 @@ def test_every_offered_subdivision_is_known_to_the_holidays_library(code):
         org,
         name=org.name,
         phone="",
-        walk_in_hours="",
         closed_on_public_holidays=True,
         holidays_subdivision=code,
     )
@@ -51,7 +50,6 @@ def test_profile_refuses_a_subdivision_the_slot_search_would_fail_on():
         org,
         name="Cabinet",
         phone="",
-        walk_in_hours="",
         closed_on_public_holidays=True,
         holidays_subdivision="67",
     )

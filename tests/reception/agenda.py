@@ -15,6 +15,7 @@ from accueil.booking.models import Appointment, Channel
 from accueil.directory.models import Motif, Organisation, Practitioner
 from accueil.directory.services import Audience
 from accueil.patients.models import Patient
+from accueil.reception import services
 from accueil.scheduling.engine import PARIS, wall_clock
 from tests import factories
 
@@ -41,7 +42,6 @@ def build_practice() -> Practice:
     org = factories.organisation(
         name="Maison médicale des Lilas",
         phone="03 22 00 00 00",
-        walk_in_hours="Sans rendez-vous le samedi de 9 h à 11 h.",
     )
     site = factories.site(
         org,
@@ -50,10 +50,11 @@ def build_practice() -> Practice:
         postcode="80000",
         city="Amiens",
         phone="03 22 00 00 01",
-        access_directions="Rez-de-chaussée, accès fauteuil. Parking gratuit devant la maison "
-        "médicale. Bus ligne 4, arrêt Lilas.",
     )
-    lemoine = factories.practitioner(org, [site], first_name="Claire", last_name="Lemoine")
+    lemoine = factories.practitioner(
+        org, [site], first_name="Claire", last_name="Lemoine", pro_mobile="+33611000001",
+        pro_email="c.lemoine@lilas.example.org",
+    )  # fmt: skip
     dubreuil = factories.practitioner(org, [site], first_name="Marc", last_name="Dubreuil")
     marchal = factories.practitioner(
         org, [site], first_name="Sophie", last_name="Marchal", title="Mme", profession="sage-femme"
@@ -62,7 +63,6 @@ def build_practice() -> Practice:
     motifs = {
         "consultation": factories.motif(
             org, [lemoine, dubreuil], name="Consultation", duration=minutes(minutes=20),
-            patient_instructions="Apportez votre carte Vitale.",
         ),
         "renouvellement": factories.motif(
             org, [lemoine, dubreuil], name="Renouvellement d'ordonnance",
@@ -98,6 +98,19 @@ def build_practice() -> Practice:
         end_time=dt.time(12),
         weekdays="1,3",
     )
+    # The texts for patients live in the instruction sheet (docs/decisions/0014).
+    sheet = services.current_sheet(org)[1]
+    sheet["topics"].update(
+        walk_in="Sans rendez-vous le samedi de 9 h à 11 h.",
+        directions="Rez-de-chaussée, accès fauteuil. Parking gratuit devant la maison "
+        "médicale. Bus ligne 4, arrêt Lilas.",
+        parking="Parking gratuit devant la maison médicale.",
+        documents="Apportez votre carte Vitale.",
+    )
+    sheet["motifs"] = [
+        {"motif": "Consultation", "keywords": [], "instructions": "Apportez votre carte Vitale."}
+    ]
+    services.save_sheet(org, sheet, note="Textes pour les patients", now=NOW)
     practice = Practice(org, lemoine, dubreuil, marchal, motifs)
     practice.patients = {
         "dupont": factories.patient(

@@ -17,7 +17,8 @@ Each scenario:
           agent: ["nom de famille"]      # words the answer must contain (accents ignored)
       outcomes: [booked]                 # the call's outcomes, in order
       status: ended                      # open | transferred | ended (default: any)
-      db: {booked: 1, cancelled: 0, moved: 0, messages: 0, urgent: 0, new_patients: 0}
+      db: {booked: 1, cancelled: 0, moved: 0, messages: 0, urgent: 0, new_patients: 0,
+           practitioner_sms: 0, practitioner_email: 0}   # the last two: routed by the sheet
       booked: {patient: dupont, practitioner: lemoine, weekday: 3, after: "09:00", before: "12:00"}
 
 The agenda is tests/reception/agenda.py; the clock is its NOW.
@@ -35,6 +36,8 @@ import yaml
 
 from accueil.booking.models import Appointment, AppointmentEvent, Channel
 from accueil.desk.models import StaffMessage
+from accueil.notify.models import Channel as Via
+from accueil.notify.models import Kind, Message
 from accueil.patients.models import Patient
 from accueil.reception import services
 from accueil.reception.models import Call
@@ -106,12 +109,15 @@ def _counts(organisation) -> dict[str, int]:
     events = AppointmentEvent.objects.filter(
         appointment__organisation=organisation, channel=Channel.PHONE_AGENT
     )
+    routed = Message.objects.filter(organisation=organisation, kind=Kind.PRACTITIONER_MESSAGE)
     return {
         "booked": events.filter(kind=AppointmentEvent.Kind.BOOKED).count(),
         "cancelled": events.filter(kind=AppointmentEvent.Kind.CANCELLED).count(),
         "moved": events.filter(kind=AppointmentEvent.Kind.MOVED).count(),
         "messages": StaffMessage.objects.filter(organisation=organisation).count(),
         "urgent": StaffMessage.objects.filter(organisation=organisation, urgent=True).count(),
+        "practitioner_sms": routed.filter(channel=Via.SMS).count(),
+        "practitioner_email": routed.filter(channel=Via.EMAIL).count(),
         "patients": Patient.objects.filter(organisation=organisation).count(),
     }
 
@@ -177,7 +183,15 @@ def run(scenario: dict[str, Any], *, check_words: bool = True) -> Result:
         result.failures.append(f"status {call.status} != {scenario['status']}")
     after = _counts(organisation)
     effects = {key: after[key] - before[key] for key in after}
-    expected = {"booked": 0, "cancelled": 0, "moved": 0, "messages": 0, "urgent": 0}
+    expected = {
+        "booked": 0,
+        "cancelled": 0,
+        "moved": 0,
+        "messages": 0,
+        "urgent": 0,
+        "practitioner_sms": 0,
+        "practitioner_email": 0,
+    }
     expected.update(scenario.get("db") or {})
     for key, value in expected.items():
         actual = effects["patients"] if key == "new_patients" else effects[key]

@@ -116,16 +116,16 @@ def test_desk_calls_need_a_number_that_leads_to_this_organisation(practice):
 
 def test_sheet_versions_and_their_yaml(practice):
     org = practice.organisation
-    assert services.sheet_versions(org) == []
+    assert [v.version for v in services.sheet_versions(org)] == [1]  # the practice's texts
     first = services.import_sheet_yaml(org, services.export_sheet_yaml(org), note="Départ")
     edited = services.export_sheet_yaml(org).replace("Bonjour, ici", "Bonsoir, ici")
     second = services.import_sheet_yaml(org, edited)
-    assert [v.version for v in services.sheet_versions(org)] == [2, 1]
+    assert [v.version for v in services.sheet_versions(org)] == [3, 2, 1]
     assert (first.note, second.note) == ("Départ", "Import YAML")
-    assert services.sheet_version(org, 1) == first
-    assert "Bonjour, ici" in services.export_sheet_yaml(org, 1)
+    assert services.sheet_version(org, 2) == first
+    assert "Bonjour, ici" in services.export_sheet_yaml(org, 2)
     assert "Bonsoir, ici" in services.export_sheet_yaml(org)
-    for missing in (0, 3, 2**40):
+    for missing in (0, 4, 2**40):
         assert services.sheet_version(org, missing) is None
         assert services.export_sheet_yaml(org, missing) is None
     assert services.sheet_version(factories.organisation(), 1) is None
@@ -215,7 +215,7 @@ def test_errors_are_placed_on_their_yaml_line_in_french():
         ("Ligne 3 · Relais humain › numéro", ["Numéro de téléphone invalide : 12."]),
         (
             "Ligne 8 · Messages › catégories › n° 1 › acheminement",
-            ["Valeur attendue : desk, sms ou email."],
+            ["Valeur attendue : desk, sms ou email, ou une liste : [desk, sms]."],
         ),
     ]
     # A missing field is placed on its closest parent; unreadable YAML has no line map.

@@ -19,15 +19,17 @@ def practice(monkeypatch):
 
 
 def test_defaults_come_from_the_organisation(practice):
+    practice.organisation.instruction_sheets.all().delete()
     version, sheet = services.current_sheet(practice.organisation)
     assert version == 0
     assert "Maison médicale des Lilas" in sheet["greeting"]
     assert "12 rue des Lilas, 80000 Amiens" in sheet["topics"]["address"]
-    assert "Parking gratuit" in sheet["topics"]["parking"]
-    assert "samedi de 9 h à 11 h" in sheet["topics"]["walk_in"]
     assert "le lundi de 9 h à 12 h et de 14 h à 18 h 30" in sheet["topics"]["hours"]
     assert "le mercredi de 9 h à 12 h," in sheet["topics"]["hours"]
-    assert sheet["topics"]["documents"] == "Apportez votre carte Vitale."
+    # Texts for patients are written in the sheet, none is made up: only a generic one.
+    assert sheet["topics"]["walk_in"] == sheet["topics"]["parking"] == ""
+    assert "carte Vitale" in sheet["topics"]["documents"]
+    assert sheet["notes"] == "" and sheet["motifs"] == []
     assert [c["key"] for c in sheet["messages"]["categories"]] == [
         "renouvellement", "resultats", "administratif", "autre"
     ]  # fmt: skip
@@ -40,10 +42,10 @@ def test_yaml_round_trip_and_versions(practice):
     edited = text.replace("Je suis l'assistante virtuelle.", "Ici Léa, l'assistante.")
     first = services.import_sheet_yaml(org, edited)
     second = services.import_sheet_yaml(org, edited)
-    assert (first.version, second.version) == (1, 2)
-    assert services.current_sheet(org) == (2, second.data)
+    assert (first.version, second.version) == (2, 3)
+    assert services.current_sheet(org) == (3, second.data)
     assert "Ici Léa" in services.current_sheet(org)[1]["greeting"]
-    assert InstructionSheet.objects.filter(organisation=org).count() == 2
+    assert InstructionSheet.objects.filter(organisation=org).count() == 3
 
 
 def test_yaml_is_loaded_safely():
@@ -75,7 +77,7 @@ def test_validation_speaks_french_by_field():
     assert "always, outside_hours ou overflow" in errors["answering.mode"][0]
     assert "entre 5 et 120" in errors["answering.overflow_seconds"][0]
     assert errors["new_patients.0.accepted"] == ["Oui ou non attendu (true / false)."]
-    assert errors["motifs.0.keywords"] == ["Au moins un mot-clé."]
+    assert errors["motifs.0.keywords"] == ["Au moins un mot-clé, ou des consignes pour le patient."]
     assert "Sujet inconnu" in errors["topics.weather"][0]
     assert "Numéro de téléphone invalide" in errors["put_through.0.phones.0"][0]
     assert errors["put_through.0.number"] == ["Numéro de téléphone obligatoire."]
@@ -127,7 +129,7 @@ def test_the_next_call_reads_the_new_version_and_a_call_keeps_its_own(practice):
     assert after.say == "Cabinet des Lilas, bonjour, que puis-je faire pour vous ?"
     assert "30 euros" in services.take_turn(after.call.id, "c'est combien", now=NOW).say
     assert "30 euros" not in services.take_turn(ongoing.call.id, "c'est combien", now=NOW).say
-    assert after.call.sheet_version == 1 and ongoing.call.sheet_version == 0
+    assert after.call.sheet_version == 2 and ongoing.call.sheet_version == 1
 
 
 def test_organisations_are_found_by_any_form_of_their_numbers(practice):
@@ -143,3 +145,12 @@ def test_control_characters_from_a_recogniser_are_dropped(practice):
     answer = services.take_turn(call.id, "quels sont vos\x00 horaires\x07", now=NOW)
     assert "rendez-vous ont lieu" in answer.say
     assert call.turns.get(index=1).caller_text == "quels sont vos  horaires "
+
+
+def test_defaults_stay_valid_for_a_practice_with_many_sites():
+    facts = instructions.OrganisationFacts(
+        name="Centre", addresses=[f"{n} rue de la République, 80000 Amiens" for n in range(60)]
+    )
+    sheet = instructions.check_sheet(instructions.default_sheet(facts))
+    assert len(sheet["topics"]["address"]) <= instructions.MAX_TEXT
+    assert sheet["topics"]["address"].endswith("…")

@@ -14,6 +14,7 @@ from accueil.booking.models import Appointment, Channel, Status
 from accueil.desk.models import StaffMessage
 from accueil.directory.models import Membership
 from accueil.directory.services import Audience
+from accueil.notify.models import Kind, Message
 from accueil.reception import services as reception
 from accueil.secretariat import services, views
 from accueil.secretariat.models import Operator, Outcome, QueuedCall
@@ -139,8 +140,11 @@ def test_screen_pop_shows_the_practice_card_the_caller_and_the_agents_work(cast)
         audience=Audience.PUBLIC,
         now=factories.NOW,
     )
-    org.walk_in_hours = "Sans rendez-vous le samedi de 9 h à 11 h."
-    org.save()
+    sheet = reception.current_sheet(org)[1]
+    sheet["topics"]["walk_in"] = "Sans rendez-vous le samedi de 9 h à 11 h."
+    sheet["notes"] = "Le docteur préfère les rappels après 18 h."
+    sheet["motifs"] = [{"motif": motif.name, "instructions": "Venez à jeun."}]
+    reception.save_sheet(org, sheet)
     with_fallback(org)
     agent = reception.start_call(to=org.phone, from_=CALLER, now=NINE).call
     reception.take_turn(agent.id, "je veux parler à une vraie personne", now=NINE)
@@ -148,6 +152,8 @@ def test_screen_pop_shows_the_practice_card_the_caller_and_the_agents_work(cast)
     html = client.get(response["Location"]).content.decode()
     assert "Cabinet des Tilleuls" in html
     assert "Consignes du cabinet" in html and "Sans rendez-vous le samedi" in html
+    # The operator reads the sheet's internal notes and each motif's patient instructions.
+    assert "Le docteur préfère les rappels après 18 h." in html and "Venez à jeun." in html
     assert practitioner.last_name in html and motif.name in html
     assert "LEFÈVRE Jeanne" in html and "lundi 11 janvier 2027" in html
     assert "CABINET Autre" not in html  # a patient of another practice with that number
@@ -333,6 +339,35 @@ def test_operator_leaves_an_urgent_message_in_the_practice_inbox(cast):
     )
     call.refresh_from_db()
     assert call.message_ids == [message.id]
+
+
+def test_operator_messages_are_routed_by_the_sheet_like_the_receptionists(cast):
+    org = cast.clients[1]
+    practitioner = cast.practitioners[org.id]
+    practitioner.pro_mobile = "+33611000002"
+    practitioner.save()
+    sheet = reception.current_sheet(org)[1]
+    for category in sheet["messages"]["categories"]:
+        if category["key"] == "renouvellement":
+            category.update(route=["desk", "sms"], urgent=True)
+    reception.save_sheet(org, sheet)
+    call = queued(cast.contracts[1])
+    client, _ = take(cast)
+    page = client.get(reverse("secretariat:call", args=[call.public_id])).content.decode()
+    assert 'value="renouvellement"' in page  # the sheet's categories are offered
+    for category in ("administratif", "renouvellement"):
+        client.post(
+            reverse("secretariat:message", args=[call.public_id]),
+            {"body": "Renouveler le Levothyrox", "category": category,
+             "practitioner": practitioner.id},
+        )  # fmt: skip
+    administratif, renouvellement = StaffMessage.objects.order_by("id")
+    assert (administratif.category, administratif.urgent) == ("administratif", False)
+    assert (renouvellement.category, renouvellement.urgent) == ("renouvellement", True)
+    sent = Message.objects.filter(kind=Kind.PRACTITIONER_MESSAGE)
+    assert [(m.channel, m.recipient) for m in sent] == [("sms", "+33611000002")]
+    assert sent[0].idempotency_key.startswith(f"pm{renouvellement.id}-")
+    assert "Levothyrox" not in sent[0].body
 
 
 def test_put_through_only_when_the_sheet_allows_it(cast):

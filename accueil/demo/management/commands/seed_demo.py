@@ -196,7 +196,6 @@ class DemoSeeder:
                 "name": spec.name,
                 "kind": spec.kind,
                 "phone": spec.phone,
-                "walk_in_hours": spec.walk_in_hours,
             },
         )
         sites = self._sites(org, spec, rng)
@@ -207,7 +206,12 @@ class DemoSeeder:
                 organisation=org,
                 first_name=pspec.first_name,
                 last_name=pspec.last_name,
-                defaults={"title": pspec.title, "profession": pspec.profession, "active": True},
+                defaults={
+                    "title": pspec.title,
+                    "profession": pspec.profession,
+                    "active": True,
+                    "pro_mobile": pspec.pro_mobile,
+                },
             )
             practitioner.organisation = org
             practitioner.sites.set([sites[k] for k in pspec.sites])
@@ -229,7 +233,7 @@ class DemoSeeder:
         else:
             actor = users.get(Membership.Role.SECRETARY) or users.get(Membership.Role.OWNER)
             stats = self._appointments(spec, practitioners, motifs, pools, actor, rng)
-        demo_instructions.install(org, self.now)
+        demo_instructions.install(org, self.now, spec)
         self.report.append(self._describe(org, spec, stats))
 
     def _sites(self, org: Organisation, spec: OrganisationSpec, rng) -> dict[str, Site]:
@@ -244,7 +248,6 @@ class DemoSeeder:
                     "postcode": s.postcode,
                     "city": s.city,
                     "phone": phone,
-                    "access_directions": s.access,
                     "latitude": Decimal(s.latitude),
                     "longitude": Decimal(s.longitude),
                 },
@@ -266,7 +269,6 @@ class DemoSeeder:
                     "buffer_after": dt.timedelta(minutes=m.buffer_after_minutes),
                     "min_notice": dt.timedelta(minutes=m.min_notice_minutes),
                     "horizon": dt.timedelta(days=m.horizon_days),
-                    "patient_instructions": m.instructions,
                     "active": True,
                 },
             )
