@@ -13,8 +13,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 
-from accueil.directory import roles
-from accueil.directory import signals
+from accueil.directory import roles, signals
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner, Site
 
 
