@@ -64,7 +64,8 @@ from accueil.notify.models import (
 from accueil.notify.sms import mask_phone, sms_refusal
 from accueil.patients.models import Patient
 from accueil.patients.services import PatientIdentity, check_identity
-from accueil.reception.sheets import patient_texts
+from accueil.reception import sheets
+from accueil.reception.instructions import PublicTexts
 from accueil.scheduling import engine
 from accueil.scheduling.services import available_slots
 
@@ -183,12 +184,18 @@ def _common_values(organisation: Organisation, person: Patient | WaitlistEntry) 
 
 
 def appointment_values(
-    appointment: Appointment, site: Site, organisation: Organisation, patient: Patient
+    appointment: Appointment,
+    site: Site,
+    organisation: Organisation,
+    patient: Patient,
+    patient_texts: PublicTexts | None = None,
 ) -> dict[str, str]:
     motif = appointment.motif
     place, place_short = _places(motif, site)
     # The instruction sheet is the one home of the motif's instructions (decision 0014).
-    instructions = patient_texts(organisation).for_motif(motif.name)
+    if patient_texts is None:
+        patient_texts = sheets.patient_texts(organisation)
+    instructions = patient_texts.for_motif(motif.name)
     return {
         **_common_values(organisation, patient),
         "date": french_datetime(appointment.start),
@@ -330,6 +337,7 @@ class AppointmentContext:
     sites: dict[int, Site]
     prefs: NotificationSettings
     own_texts: dict[tuple[str, str], tuple[str, str]]
+    patient_texts: PublicTexts  # the instruction sheet's, for `{instructions}`
 
 
 @functools.cache
@@ -350,16 +358,26 @@ def appointment_context(
     """The reads of `AppointmentContext` as statements for a batch (booking.services sends
     them with its locking read), and what makes the context of their rows."""
     sql, sites = _sites_query()
+    sheet_statement, patient_texts = sheets.motif_instructions_statement(organisation_id)
 
-    def context(site_rows: list[tuple], text_rows: list[tuple]) -> AppointmentContext:
+    def context(
+        site_rows: list[tuple], text_rows: list[tuple], sheet_rows: list[tuple]
+    ) -> AppointmentContext:
         by_id = {site.id: site for site in sites(site_rows)}
         prefs = NotificationSettings(organisation_id=organisation_id)
         if by_id:
             with contextlib.suppress(NotificationSettings.DoesNotExist):
                 prefs = next(iter(by_id.values())).organisation.notification_settings
-        return AppointmentContext(by_id, prefs, texts.texts_of_rows(text_rows))
+        return AppointmentContext(
+            by_id, prefs, texts.texts_of_rows(text_rows), patient_texts(sheet_rows)
+        )
 
-    return [(sql, [organisation_id]), texts.organisation_texts_statement(organisation_id)], context
+    statements = [
+        (sql, [organisation_id]),
+        texts.organisation_texts_statement(organisation_id),
+        sheet_statement,
+    ]
+    return statements, context
 
 
 def load_context(organisation_id: int) -> AppointmentContext:
@@ -410,7 +428,9 @@ def _drafts(event: AppointmentEvent, context: AppointmentContext) -> list[Draft]
     now = event.at
     site, prefs = context.sites[appointment.site_id], context.prefs
     patient = appointment.patient
-    values = appointment_values(appointment, site, site.organisation, patient)
+    values = appointment_values(
+        appointment, site, site.organisation, patient, context.patient_texts
+    )
     drafts: list[Draft] = []
 
     def about(kind: str, sms: bool, email: bool, key: str, when: dt.datetime) -> None:

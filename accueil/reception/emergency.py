@@ -152,9 +152,11 @@ _FLAGS: dict[str, list[str]] = {
 }
 _COMPILED = {kind: [re.compile(p) for p in patterns] for kind, patterns in _FLAGS.items()}
 
-# Words that deny what follows within the same clause.
+# Words that deny what follows within the same clause. Not "non": on the phone it answers
+# the agent's last question ("non, sa bouche est de travers"); a denial of the flag itself
+# has its own "pas", "aucun" or "sans".
 NEGATION = re.compile(
-    r"\b(pas|aucun|aucune|sans|jamais|ni|non|rien|plus aucun|absolument pas|nullement)\b"
+    r"\b(pas|aucun|aucune|sans|jamais|ni|rien|plus aucun|absolument pas|nullement)\b"
 )
 # Negation words that are doubt, not denial: they keep the flag.
 DOUBT = re.compile(
@@ -200,9 +202,10 @@ def _clause_around(text: str, start: int, end: int) -> tuple[str, str]:
 
 
 # A new subject and verb after the negation starts another statement ("pas de fièvre il a
-# mal à la poitrine"): the negation does not reach the flag.
+# mal à la poitrine", "pas de fièvre mais elle ne respire plus"): the negation does not
+# reach the flag.
 RESTART = re.compile(
-    r"\b(il|elle|j|je|on|mon|ma|son|sa|ca|c|et) (a|ai|est|suis|avait|fait|me|se)\b"
+    r"\b(il|elle|j|je|on|mon|ma|son|sa|ca|c|et) (a|ai|est|suis|avait|fait|me|se|n|ne)\b"
 )
 
 

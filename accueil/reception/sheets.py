@@ -7,8 +7,11 @@ receptionist (docs/decisions/0014).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
+from accueil import sqlbatch
 from accueil.directory.models import Organisation
 from accueil.reception import instructions
 from accueil.reception.models import InstructionSheet
@@ -57,3 +60,32 @@ def patient_texts(organisation: Organisation) -> instructions.PublicTexts:
     """The texts for patients of the sheet in force (topics, each motif's instructions):
     what the public pages, the confirmations and the receptionist show and say."""
     return instructions.public_texts(current_sheet(organisation)[1])
+
+
+@functools.cache
+def _latest_query() -> tuple[str, Callable[[list[tuple]], list[InstructionSheet]]]:
+    """The latest saved version, compiled once: the SQL differs only by the organisation."""
+    (sql, params), sheets = sqlbatch.select(
+        InstructionSheet.objects.filter(organisation_id=0).order_by("-version")[:1]
+    )
+    if list(params) != [0]:
+        raise RuntimeError(f"Unexpected parameters {params!r}")
+    return sql, sheets
+
+
+def motif_instructions_statement(
+    organisation_id: int,
+) -> tuple[sqlbatch.Statement, Callable[[list[tuple]], instructions.PublicTexts]]:
+    """`patient_texts` as a statement for a batch (the booking's messages read it with
+    their other context), and what makes the texts of its rows. Only each motif's
+    instructions are exact this way: a practice without a saved sheet has the default one,
+    which has none (its topics, built from the sites and hours, are not read here)."""
+    sql, sheets = _latest_query()
+
+    def texts(rows: list[tuple]) -> instructions.PublicTexts:
+        found = sheets(rows)
+        if not found:
+            return instructions.PublicTexts(topics={}, motifs={})
+        return instructions.public_texts(found[0].data)
+
+    return (sql, [organisation_id]), texts

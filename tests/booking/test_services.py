@@ -347,16 +347,16 @@ def test_a_slot_in_the_repeated_fall_back_hour_can_be_booked_as_paris_time():
 
 
 def test_a_booking_takes_two_round_trips_on_postgresql():
-    """Locking read followed by the messages' context and the agenda reads, then the
-    writes (decision 0012); one statement at a time on SQLite, where a statement costs no
-    round trip."""
+    """Locking read followed by the messages' context (sites, texts, the instruction sheet)
+    and the agenda reads, then the writes (decision 0012); one statement at a time on
+    SQLite, where a statement costs no round trip."""
     org, p, m = factories.agenda()
     patient = factories.patient(org, email="l@example.org")
     with CaptureQueriesContext(connection) as queries:
         appointment = book(p, m, at(9, 20), patient=patient)
     # The test's transaction makes book()'s a savepoint: not a statement of book().
     statements = [q for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == (2 if connection.vendor == "postgresql" else 10)
+    assert len(statements) == (2 if connection.vendor == "postgresql" else 11)
     assert appointment.messages.count() == 4  # confirmation and reminder, SMS and e-mail
     assert appointment.events.get().appointment_id == appointment.id
     entry = AuditEntry.objects.get(object_id=str(appointment.public_id))

@@ -106,7 +106,7 @@ def test_the_practice_page_shows_the_sheets_public_topics_and_motif_instructions
 def test_editing_the_sheet_in_the_desk_changes_the_public_pages_at_once(client, cabinet):
     org, practitioner, motif = cabinet
     owner = factories.staff(org, Membership.Role.OWNER)
-    client.force_login(owner)
+    factories.login_verified(client, owner)
     yaml_text = reception.export_sheet_yaml(org)
     edited = (
         yaml_text.replace("Venez à jeun depuis la veille.", "Apportez vos radios du genou.")

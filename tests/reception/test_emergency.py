@@ -18,6 +18,10 @@ EMERGENCIES = [
     ("je ne sais pas s'il respire", emergency.BREATHING),
     ("pas de douleur thoracique mais il a du mal à respirer", emergency.BREATHING),
     ("ses lèvres sont bleues, elle respire mal", emergency.BREATHING),
+    # "non" answers the agent's question (found by hypothesis).
+    ("non elle n'arrive plus à respirer", emergency.BREATHING),
+    ("non sa bouche est de travers", emergency.STROKE),
+    ("pas de fièvre elle ne respire plus", emergency.BREATHING),
     ("elle a perdu connaissance", emergency.CONSCIOUSNESS),
     ("ma femme s'est évanouie", emergency.CONSCIOUSNESS),
     ("mon père ne répond plus", emergency.CONSCIOUSNESS),
