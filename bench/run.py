@@ -78,7 +78,7 @@ from accueil.scheduling import engine  # noqa: E402
 from accueil.scheduling.search import first_available  # noqa: E402
 from accueil.scheduling.services import available_slots  # noqa: E402
 from bench.timing import Samples, measure, profile, query_profile  # noqa: E402
-from bench.wsgi import BackgroundServer  # noqa: E402
+from tests.reception.live import LiveServer  # noqa: E402
 
 WINDOW_DAYS = 28
 # Bookings per round of the throughput comparison (c).
@@ -177,7 +177,7 @@ class Bench:
         ]
         database = connections.settings["default"]
         configured = database.get("CONN_MAX_AGE", 0)
-        with BackgroundServer() as server:
+        with LiveServer() as server:
             # A new database connection per request first (CONN_MAX_AGE=0), then one kept
             # across requests, as a production deployment would configure it.
             for label, max_age in (("new DB connection per request", 0), ("persistent DB", 600)):

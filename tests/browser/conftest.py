@@ -12,6 +12,7 @@ import pytest
 from accueil.accounts import services
 from accueil.booking import views
 from tests import factories
+from tests.browser import chromium as chromium_launch
 from tests.factories import NOW
 
 # Playwright's sync API keeps an event loop running in the test thread; Django's ORM (used
@@ -19,17 +20,8 @@ from tests.factories import NOW
 # the same connection) would refuse to run next to it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = Path(chromium_launch.CHROMIUM)
+CHROMIUM_ARGS = chromium_launch.CHROMIUM_ARGS
 TIMEOUT_MS = 10_000
 
 try:

@@ -17,6 +17,7 @@ from tests.browser.test_desk import log_in
 from tests.reception.agenda import NOW, build_practice
 
 pytestmark = pytest.mark.django_db(transaction=True)
+expect = pytest.importorskip("playwright.sync_api").expect
 
 # A recogniser that "hears" the sentences given in `window.__heard`, one per start(), and a
 # synthesiser that writes down what it is asked to say: the page's code runs as with real ones.
@@ -76,7 +77,7 @@ def test_a_typed_call_books_without_reloading_the_page(new_page, lilas):
     say(page, "bonjour je voudrais un rendez-vous avec le docteur lemoine jeudi matin")
     page.get_by_text("nom de famille").first.wait_for()
     assert page.get_by_label("Ce que dit l'appelant").input_value() == ""
-    page.wait_for_function("document.activeElement.name === 'phrase'")  # ready for the next
+    expect(page.get_by_label("Ce que dit l'appelant")).to_be_focused()  # ready for the next
     say(page, "dupont")
     page.get_by_text("date de naissance").first.wait_for()
     say(page, "le trois mars quatre-vingt-cinq")
@@ -86,7 +87,7 @@ def test_a_typed_call_books_without_reloading_the_page(new_page, lilas):
     say(page, "non merci au revoir")
     page.get_by_role("heading", name="Appel terminé").wait_for()
     assert page.get_by_text("Rendez-vous pris").first.is_visible()
-    page.wait_for_function("document.activeElement.classList.contains('call-over')")
+    expect(page.locator(".call-over")).to_be_focused()
     assert page.evaluate("window.__sameDocument") is True  # htmx: never a reload
     assert page.locator("#transcript .caller").count() == 5
 
@@ -110,7 +111,11 @@ def test_speaking_and_hearing_where_the_browser_can(new_page, lilas):
     page.evaluate("window.__heard.push('bonjour quels sont vos horaires')")
     page.get_by_role("button", name="Parler").click()
     page.get_by_text("bonjour quels sont vos horaires").wait_for()
-    page.wait_for_function("window.__spoken.length > 0")
+    # Polled from here: the desk's policy forbids the eval that wait_for_function needs.
+    for _ in range(100):
+        if page.evaluate("window.__spoken.length"):
+            break
+        page.wait_for_timeout(50)
     [(lang, text)] = page.evaluate("window.__spoken")
     assert lang == "fr-FR" and "lundi" in text
     assert page.get_by_role("button", name="Parler").get_attribute("aria-pressed") == "false"
@@ -120,7 +125,8 @@ def test_speaking_and_hearing_where_the_browser_can(new_page, lilas):
 
 
 def test_the_receptionist_pages_pass_axe(new_page, lilas):
-    page = new_page()
+    # The desk's policy forbids inline scripts: the audit's own script needs an exception.
+    page = new_page(bypass_csp=True)
     call_page(page, lilas)
     found = {"simulateur": violations(page)}
     say(page, "je voudrais renouveler mon ordonnance")
