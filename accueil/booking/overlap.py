@@ -22,3 +22,16 @@ DROP_SQL = f"ALTER TABLE booking_appointment DROP CONSTRAINT IF EXISTS {CONSTRAI
 
 def is_enforced_by_database(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor == "postgresql"
+
+
+DEADLOCK = "40P01"
+
+
+def is_deadlock_on_the_constraint(exc: Exception) -> bool:
+    """A deadlock the server broke while checking the constraint for a new row."""
+    cause = exc.__cause__
+    return (
+        getattr(cause, "sqlstate", None) == DEADLOCK
+        and "exclusion constraint" in str(exc)
+        and "booking_appointment" in str(exc)
+    )

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accueil import sqlbatch
@@ -470,11 +470,20 @@ def _session_key(motif: Motif, start: dt.datetime, public_id: uuid.UUID) -> str:
 @contextlib.contextmanager
 def _slot_taken_on_overlap() -> Iterator[None]:
     """Step 4: the exclusion constraint refused the row. Caught outside the transaction,
-    which has rolled back, so no savepoint is needed around the INSERT."""
+    which has rolled back, so no savepoint is needed around the INSERT.
+
+    Two transactions inserting overlapping rows at once may each wait for the other while
+    checking the constraint (PostgreSQL's documentation warns of it for exclusion
+    constraints, unlike unique indexes): the server aborts one with "deadlock detected".
+    That one lost the race for the slot, so it gets the same answer."""
     try:
         yield
     except IntegrityError as exc:
         if overlap.CONSTRAINT_NAME in str(exc):
+            raise SlotTaken() from exc
+        raise
+    except OperationalError as exc:
+        if overlap.is_deadlock_on_the_constraint(exc):
             raise SlotTaken() from exc
         raise
 
