@@ -308,12 +308,13 @@ class Bench:
         )
         self.rows.append(
             Row(
-                "c. book() vs raw INSERT throughput",
+                # For scale only: the target compares the same rows (the next row).
+                "c. book() vs single-row INSERTs of the appointment alone",
                 len(targets),
                 None,
                 None,
-                ">= 25 %",
-                ratio >= 0.25,
+                "-",
+                None,
                 f"book {book_rate:.0f}/s, INSERT {raw_rate:.0f}/s, ratio {ratio:.0%}",
             )
         )
