@@ -490,7 +490,10 @@ def take_next_call(operator: Operator, *, now: dt.datetime | None = None) -> Que
         skills = set(operator.skills)
         for _ in range(CLAIM_ATTEMPTS):
             rows = QueuedCall.objects.filter(
-                secretariat_id=operator.secretariat_id, status=QueuedCall.Status.WAITING
+                secretariat_id=operator.secretariat_id,
+                status=QueuedCall.Status.WAITING,
+                # A practice that withdrew its agreement opens none of its data.
+                contract__accepted_at__isnull=False,
             ).order_by(*QUEUE_ORDER)
             ids = [
                 pk
@@ -964,6 +967,40 @@ def accept_contract(
         contract.save(update_fields=["accepted_at", "accepted_by"])
         summary = f"Contrat avec {contract.secretariat.name} accepté par le cabinet"
         _audit_contract(contract, AuditAction.UPDATE, user, summary)
+    return contract
+
+
+class CallsUnderway(Exception):
+    """The practice withdraws its agreement while calls of the contract wait or go on."""
+
+
+def withdraw_contract(
+    user: AbstractBaseUser, contract_id: int, *, now: dt.datetime | None = None
+) -> Contract | None:
+    """The client practice's owner takes back their agreement: from then on the contract
+    routes no call and opens none of the practice's data, as before they accepted it, until
+    they accept it again. Refused (CallsUnderway) while one of its calls waits or is being
+    answered: nobody is cut off mid-call. None when the user may not."""
+    contract = next(
+        (c for c in contracts_of_client(user) if c.pk == contract_id and c.accepted_at),
+        None,
+    )
+    if contract is None:
+        return None
+    with transaction.atomic():
+        contract = Contract.objects.select_for_update().get(pk=contract.pk)
+        underway = QueuedCall.objects.filter(
+            contract=contract,
+            status__in=[QueuedCall.Status.WAITING, *ENGAGED],
+        )
+        if underway.exists():
+            raise CallsUnderway()
+        contract.accepted_at, contract.accepted_by = None, None
+        contract.save(update_fields=["accepted_at", "accepted_by"])
+        secretariat = Organisation.objects.get(pk=contract.secretariat_id)
+        summary = f"Accord du cabinet retiré : {secretariat.name} ne reçoit plus ses appels"
+        _audit_contract(contract, AuditAction.UPDATE, user, summary)
+    contract.secretariat = secretariat
     return contract
 
 

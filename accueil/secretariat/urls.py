@@ -28,6 +28,11 @@ urlpatterns = [
         "facturation/<int:contract_id>/<str:month>/csv/", views.statement_csv, name="statement_csv"
     ),
     path("facturation/accepter/<int:contract_id>/", views.accept_contract, name="accept_contract"),
+    path(
+        "facturation/retirer/<int:contract_id>/",
+        views.withdraw_contract,
+        name="withdraw_contract",
+    ),
     path("reglages/contrats/", views.contracts, name="contracts"),
     path("reglages/contrats/nouveau/", views.contract_new, name="contract_new"),
     path("reglages/contrats/<int:contract_id>/", views.contract_edit, name="contract_edit"),

@@ -628,6 +628,9 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
         "statements": statements,
         "total": sum((s.total for _, s in statements), start=Decimal(0)),
         "pending": [] if secretariat is not None else services.pending_contracts(request.user),
+        "in_force": []
+        if secretariat is not None
+        else [c for c in contracts if c.accepted_at is not None],
         "may_configure": services.owned_secretariat(request.user) is not None,
     }
     return render(request, "secretariat/billing.html", context)
@@ -836,4 +839,28 @@ def accept_contract(request: HttpRequest, contract_id: int) -> HttpResponse:
     if contract is None:
         raise Http404
     messages.success(request, f"Contrat avec {contract.secretariat.name} accepté.")
+    return redirect("secretariat:billing")
+
+
+@login_required(login_url="desk:login")
+def withdraw_contract(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """The client practice's owner takes back their agreement (POST; 404 for anyone else,
+    and for other methods)."""
+    if request.method != "POST":
+        raise Http404
+    try:
+        contract = services.withdraw_contract(request.user, contract_id, now=_now())
+    except services.CallsUnderway:
+        messages.error(
+            request,
+            "Des appels de ce cabinet sont en attente ou en cours au télésecrétariat : "
+            "réessayez quand ils seront terminés.",
+        )
+        return redirect("secretariat:billing")
+    if contract is None:
+        raise Http404
+    messages.success(
+        request,
+        f"Accord retiré : {contract.secretariat.name} ne reçoit plus les appels du cabinet.",
+    )
     return redirect("secretariat:billing")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from accueil.audit.models import AuditEntry, ObjectType
 from accueil.directory.models import Membership
 from accueil.secretariat import routing, services
-from accueil.secretariat.models import Contract, Operator, Outcome
+from accueil.secretariat.models import Contract, Operator, Outcome, QueuedCall
 from tests import factories
 from tests.factories import MONDAY
 from tests.secretariat import cast as secretariat_cast
@@ -239,3 +239,57 @@ def test_settings_pages_are_for_the_secretariats_owner_only(cast):
     cast.contracts[0].refresh_from_db()
     assert cast.contracts[0].mode == "all" and cast.contracts[0].priority == 0
     assert Outcome.BOOKED in cast.contracts[0].billable_outcomes
+
+
+def test_the_practice_withdraws_its_agreement_and_calls_stop_coming(cast):
+    practice, contract = cast.clients[0], cast.contracts[0]
+    assert services.arrive(practice.phone, now=NINE).step is routing.Step.QUEUE
+    waiting = QueuedCall.objects.get(contract=contract)  # the call that just arrived
+    owner = factories.staff(practice, Membership.Role.OWNER)
+    withdraw = reverse("secretariat:withdraw_contract", args=[contract.id])
+    page = login(owner).get(reverse("secretariat:billing")).content.decode()
+    assert "Contrats en vigueur" in page and withdraw in page
+
+    # Nobody else may: the practice's secretary, the secretariat's owner, another practice.
+    others = (
+        factories.staff(practice, Membership.Role.SECRETARY),
+        cast.manager,
+        factories.staff(cast.clients[1], Membership.Role.OWNER),
+    )
+    for user in others:
+        assert login(user).post(withdraw).status_code == 404
+    assert login(owner).get(withdraw).status_code == 404
+
+    # Not while a call of the practice waits at the secretariat: nobody is cut off.
+    response = login(owner).post(withdraw, follow=True)
+    assert "réessayez quand ils seront terminés" in response.content.decode()
+    contract.refresh_from_db()
+    assert contract.accepted_at is not None
+
+    QueuedCall.objects.filter(pk=waiting.pk).update(status=QueuedCall.Status.DONE)
+    assert login(owner).post(withdraw).status_code == 302
+    contract.refresh_from_db()
+    assert contract.accepted_at is None and contract.accepted_by is None
+    # The practice's calls no longer reach the secretariat; its other clients' still do.
+    assert services.arrive(practice.phone, now=NINE).step is routing.Step.RECEPTIONIST
+    assert services.arrive(cast.clients[1].phone, now=NINE).step is routing.Step.QUEUE
+    entries = AuditEntry.objects.filter(
+        object_type=ObjectType.CONTRACT, object_id=str(contract.id), actor=owner
+    )
+    assert {e.organisation_id for e in entries} == {cast.secretariat.id, practice.id}
+    # The practice may agree again.
+    assert (
+        login(owner).post(reverse("secretariat:accept_contract", args=[contract.id])).status_code
+        == 302
+    )
+    assert services.arrive(practice.phone, now=NINE).step is routing.Step.QUEUE
+
+
+def test_a_call_left_waiting_for_a_withdrawn_contract_is_not_offered_to_operators(cast):
+    """A call queued at the very moment the practice withdrew: its data stays closed."""
+    contract = cast.contracts[0]
+    services.enqueue(
+        contract, source=QueuedCall.Source.DIRECT, caller_number="+33611111111", now=NINE
+    )
+    Contract.objects.filter(pk=contract.pk).update(accepted_at=None)
+    assert services.take_next_call(cast.alice, now=NINE) is None

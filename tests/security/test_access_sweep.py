@@ -192,6 +192,7 @@ RULES: dict[str, object] = {
     "secretariat:statement": STATEMENTS,
     "secretariat:statement_csv": STATEMENTS,
     "secretariat:accept_contract": ConsolePost(frozenset({"owner"})),  # the client's owner
+    "secretariat:withdraw_contract": ConsolePost(frozenset({"owner"})),
     # The secretariat's settings: its owner only (nobody of the cast).
     **{
         f"secretariat:{name}": Console()
