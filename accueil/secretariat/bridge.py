@@ -14,6 +14,9 @@ Twilio holds the audio, Accueil decides who answers (docs/decisions/0013-call-ar
    picks them up. An operator has one call at a time, so their queue holds exactly the caller
    they took: Twilio's first-in-first-out never picks a caller other than the screen pop's.
 
+4. « Raccrocher » in the console: `disconnect` ends the caller's call through the REST API,
+   which ends the operator's leg bridged to it.
+
 Without TWILIO_ACCOUNT_SID (or without the operator's phone) nothing is dialled: the caller is
 told a secretary will call back, and the console shows the number to call.
 """
@@ -135,6 +138,21 @@ class TwilioCalls:
         except (ValueError, KeyError, TypeError) as exc:
             raise BridgeError("unreadable answer") from exc
 
+    def complete(self, call_sid: str) -> None:
+        """End a call in progress (POST .../Calls/{sid}.json Status=completed)."""
+        url = f"{self.api_url}/2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json"
+        try:
+            response = httpx.post(
+                url,
+                data={"Status": "completed"},
+                auth=(self.account_sid, self.auth_token),
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise BridgeError(type(exc).__name__) from exc
+        if response.status_code not in (200, 201):
+            raise BridgeError(f"HTTP {response.status_code}")
+
 
 def connect(queued: QueuedCall, operator: Operator) -> str:
     """After `take_next_call`, outside its transaction (no lock held over the network): ring
@@ -155,3 +173,18 @@ def connect(queued: QueuedCall, operator: Operator) -> str:
     QueuedCall.objects.filter(pk=queued.pk).update(bridge=state)
     queued.bridge = state
     return state
+
+
+def disconnect(queued: QueuedCall) -> bool:
+    """After `services.hang_up`, outside its transaction: the operator's « Raccrocher » ends
+    the caller's call in Twilio too (which ends the operator's leg bridged to it). False
+    when there is nothing to end or Twilio refused (the caller may have hung up first)."""
+    transport = TwilioCalls.from_settings()
+    if not queued.twilio_call_sid or queued.bridge != QueuedCall.Bridge.REQUESTED or not transport:
+        return False
+    try:
+        transport.complete(queued.twilio_call_sid)
+    except BridgeError as exc:
+        logger.warning("hanging up queued call %s in Twilio failed: %s", queued.id, exc)
+        return False
+    return True

@@ -433,9 +433,11 @@ def put_through(request: HttpRequest) -> HttpResponse:
 @require_POST
 def hang_up(request: HttpRequest) -> HttpResponse:
     try:
-        services.hang_up(request.operator, request.call, now=_now())
+        call = services.hang_up(request.operator, request.call, now=_now())
     except services.NotYourCall:
         messages.error(request, "Cet appel n'est plus le vôtre.")
+    else:
+        bridge.disconnect(call)  # after the transaction: no lock held over the network
     return _back(request, "fin")
 
 

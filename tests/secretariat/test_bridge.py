@@ -257,3 +257,28 @@ def test_outside_covered_hours_a_hand_over_goes_to_the_fallback_number(monkeypat
         {"CallSid": "CA8", "SpeechResult": "je voudrais parler à une personne"},
     )
     assert root.find("Dial").text == "+33322009999" and not QueuedCall.objects.exists()
+
+
+def test_hanging_up_in_the_console_ends_the_call_in_twilio(cast, fake_twilio):
+    incoming()
+    client, _ = take(cast.alice)
+    queued = QueuedCall.objects.get()
+    client.post(reverse("secretariat:hang_up", args=[queued.public_id]))
+    queued.refresh_from_db()
+    assert queued.status == QueuedCall.Status.WRAP_UP
+    originate, complete = fake_twilio.requests
+    assert complete["path"] == f"/2010-04-01/Accounts/{'AC' + '1' * 32}/Calls/CA1.json"
+    assert complete["form"] == {"Status": "completed"}
+    assert complete["basic"] == f"{'AC' + '1' * 32}:{TOKEN}"
+
+
+def test_hanging_up_when_twilio_refuses_still_ends_the_call_in_the_console(cast, fake_twilio):
+    incoming()
+    client, _ = take(cast.alice)
+    fake_twilio.answer = "400"  # e.g. the caller hung up first: "call not in progress"
+    queued = QueuedCall.objects.get()
+    response = client.post(reverse("secretariat:hang_up", args=[queued.public_id]))
+    assert response.status_code == 302
+    queued.refresh_from_db()
+    assert queued.status == QueuedCall.Status.WRAP_UP
+    assert len(fake_twilio.requests) == 2
