@@ -312,8 +312,11 @@ def test_reset_second_factor_forces_enrolment_at_next_login(practice):
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert not StaticDevice.objects.filter(user=user).exists()
-    gone = member.get(url(practice, "agenda"))  # their session is ended
-    assert gone.status_code == 302 and gone["Location"].startswith(reverse("desk:login"))
+    # Their session is ended, not only unverified: logged out, back to the password.
+    assert "_auth_user_id" not in member.session
+    assert not LoginSession.objects.filter(user=user).exists()
+    gone = member.get(url(practice, "agenda"))
+    assert gone.status_code == 302 and gone["Location"].startswith(reverse("desk:login") + "?")
     step = Client().post(reverse("desk:login"), {"username": user.username, "password": PASSWORD})
     assert step["Location"].startswith(reverse("accounts:enrol"))
     entry = AuditEntry.objects.get(object_type=ObjectType.SECOND_FACTOR, action=Action.DELETE)
