@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 
 from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -432,9 +433,13 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("desk:settings_member", slug=organisation.slug, membership_id=membership.id)
-    messages.success(request, f"{name} ne fait plus partie de l'équipe ; son compte reste.")
     if membership.user_id == request.user.pk:
-        return redirect("desk:login")  # no longer a member here: the desk sends them on
+        if not request.user.memberships.exists():
+            # Their sessions, this one included, were ended: start a fresh one.
+            auth_logout(request)
+        messages.success(request, f"Vous ne faites plus partie de l'équipe de {organisation}.")
+        return redirect("desk:login")  # the login page sends a member elsewhere on
+    messages.success(request, f"{name} ne fait plus partie de l'équipe ; son compte reste.")
     return redirect("desk:settings_team", slug=organisation.slug)
 
 

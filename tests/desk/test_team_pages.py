@@ -347,3 +347,11 @@ def test_no_reset_for_an_account_used_in_another_practice(practice):
     )
     assert "sert aussi ailleurs" in response.content.decode()
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_an_owner_who_leaves_is_sent_to_the_login_page(practice):
+    factories.staff(practice["organisation"], Role.OWNER)  # the practice keeps an owner
+    owner = verified(practice["owner"])
+    response = owner.post(url(practice, "settings_member_remove", membership(practice, "owner").id))
+    assert response.status_code == 302 and response["Location"] == reverse("desk:login")
+    assert owner.get(url(practice, "settings_team")).status_code == 302  # logged out
