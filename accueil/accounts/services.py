@@ -124,6 +124,56 @@ def reset_authenticator(user: AbstractBaseUser) -> None:
     StaticDevice.objects.filter(user=user).delete()
 
 
+class ResetRefused(Exception):
+    """The second factor of this member cannot be reset from the team page (the message
+    says why, in French)."""
+
+
+def reset_member_second_factor(membership: Membership, *, actor: AbstractBaseUser) -> int:
+    """An owner resets a member's authenticator (lost phone, no recovery code left): their
+    devices are deleted and their sessions ended, so they enrol again at their next login.
+    Returns the number of sessions ended.
+
+    Never one's own (the security page asks for the password and a current code), and only
+    for an account that belongs to this practice alone: an owner who knows a member's
+    password (they may have given the first one) must not open, through the reset, another
+    practice, a secretariat or the administration that account reaches."""
+    user = membership.user
+    if user.pk == actor.pk:
+        raise ResetRefused(
+            "Pour votre propre compte, passez par « Sécurité du compte » (mot de passe et "
+            "code demandés)."
+        )
+    if (
+        user.is_superuser
+        or user.is_staff
+        or Membership.objects.filter(user=user).exclude(pk=membership.pk).exists()
+        or Operator.objects.filter(user=user).exists()
+    ):
+        raise ResetRefused(
+            "Ce compte sert aussi ailleurs (un autre établissement, un télésecrétariat ou "
+            "l'administration) : seul un administrateur d'Accueil peut réinitialiser sa double "
+            "authentification."
+        )
+    with transaction.atomic():
+        reset_authenticator(user)
+        ended = end_sessions(user)
+        audit.record(
+            organisation_id=membership.organisation_id,
+            action=Action.DELETE,
+            object_type=ObjectType.SECOND_FACTOR,
+            object_id=user.pk,
+            channel=Channel.DESK,
+            actor=actor,
+            summary=(
+                f"Double authentification de {user.get_username()} réinitialisée par le "
+                f"responsable ({ended} session(s) fermée(s)) : nouvelle activation à la "
+                "prochaine connexion"
+            ),
+        )
+    return ended
+
+
 # Recovery codes --------------------------------------------------------------------------
 
 

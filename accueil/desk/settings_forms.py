@@ -11,7 +11,7 @@ import datetime as dt
 
 from django import forms
 
-from accueil.directory.models import Motif, Organisation, Practitioner
+from accueil.directory.models import Membership, Motif, Organisation, Practitioner
 from accueil.directory.services import HOLIDAY_SUBDIVISIONS
 from accueil.scheduling.models import WEEKDAY_NAMES
 
@@ -236,3 +236,66 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = practitioner.sites.order_by("name")
         self.fields["motifs"].queryset = practitioner.organisation.motifs.all()
+
+
+# Team ---------------------------------------------------------------------------------------
+
+ROLE_HELP = (
+    "Responsable : tout, réglages et journal compris. Praticien et secrétaire : agenda, "
+    "patients, messages. Correspondant : réserve les motifs ouverts aux correspondants. "
+    "Analyste : statistiques seulement."
+)
+
+
+class _RoleFields(forms.Form):
+    role = forms.ChoiceField(label="Rôle", choices=Membership.Role.choices, help_text=ROLE_HELP)
+    practitioner = forms.ModelChoiceField(
+        label="Praticien de l'établissement",
+        queryset=None,
+        required=False,
+        empty_label="Aucun",
+        help_text="Si ce compte est celui d'un praticien (jamais pour un correspondant ou un "
+        "analyste).",
+    )
+
+    def __init__(self, organisation: Organisation, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = organisation.practitioners.all()
+
+
+class MemberForm(_RoleFields):
+    """A member's role and practitioner link."""
+
+
+class ExistingMemberForm(_RoleFields):
+    """An existing login joins the team (a referrer, a practitioner of two practices)."""
+
+    username = forms.CharField(
+        label="Identifiant de connexion",
+        max_length=150,
+        widget=forms.TextInput({"autocomplete": "off", "autocapitalize": "none"}),
+        help_text="Le compte garde son mot de passe et sa double authentification.",
+    )
+    field_order = ["username", "role", "practitioner"]
+
+
+class NewMemberForm(_RoleFields):
+    """A new account: the user enrols their authenticator at their first login."""
+
+    first_name = forms.CharField(label="Prénom", max_length=150)
+    last_name = forms.CharField(label="Nom", max_length=150)
+    username = forms.CharField(
+        label="Identifiant de connexion",
+        max_length=150,
+        widget=forms.TextInput({"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    email = forms.EmailField(label="E-mail")
+    password = forms.CharField(
+        label="Mot de passe provisoire",
+        strip=False,
+        widget=forms.PasswordInput({"autocomplete": "new-password"}),
+        help_text="8 caractères au moins, ni courant ni fait que de chiffres ; remettez-le "
+        "en main propre. À sa première connexion, la personne active sa double "
+        "authentification.",
+    )
+    field_order = ["first_name", "last_name", "username", "email", "role", "practitioner"]

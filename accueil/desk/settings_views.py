@@ -1,5 +1,5 @@
 """Settings pages of the back office: practice profile, sites, practitioners, motifs, opening
-periods and absences.
+periods, absences and the team.
 
 Every member of the organisation may read them; only owners may change them. A POST from
 any other member is refused with 403, after `staff_view` has answered 404 to outsiders.
@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 
 from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,8 +22,12 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_POST
 
+from accueil.accounts import services as accounts
 from accueil.desk.settings_forms import (
+    ExistingMemberForm,
+    MemberForm,
     MotifForm,
+    NewMemberForm,
     PeriodForm,
     PractitionerForm,
     ProfileForm,
@@ -62,6 +67,7 @@ LISTS = {
     "practitioners": "desk:settings_practitioners",
     "motifs": "desk:settings_motifs",
     "periods": "desk:settings_periods",
+    "team": "desk:settings_team",
 }
 
 
@@ -356,6 +362,108 @@ def describe_absence(absence: Absence) -> str:
         f"du {_weekday(start.date())} {_date(start.date())} {start:%H:%M} "
         f"au {_weekday(end.date())} {_date(end.date())} {end:%H:%M}"
     )
+
+
+# Team ---------------------------------------------------------------------------------------
+
+
+@settings_view
+def team(request: HttpRequest) -> HttpResponse:
+    members = directory.team(request.organisation)
+    return _page(request, "team.html", "team", members=members, me=request.user)
+
+
+@settings_view
+def member_new(request: HttpRequest) -> HttpResponse:
+    """Two forms on one page: an existing login joins, or a new account is created."""
+    organisation, actor = request.organisation, request.user
+    kind = request.POST.get("kind") if request.method == "POST" else None
+    existing = ExistingMemberForm(
+        organisation, _data(request) if kind == "existing" else None, prefix="existing"
+    )
+    new = NewMemberForm(organisation, _data(request) if kind == "new" else None, prefix="new")
+    if kind == "existing" and _save(
+        request, existing, lambda data: directory.add_member(organisation, actor=actor, **data)
+    ):
+        messages.success(request, "Compte ajouté à l'équipe.")
+        return redirect("desk:settings_team", slug=organisation.slug)
+    if kind == "new" and _save(
+        request, new, lambda data: directory.create_member(organisation, actor=actor, **data)
+    ):
+        messages.success(
+            request,
+            "Compte créé. À sa première connexion, la personne active sa double authentification.",
+        )
+        return redirect("desk:settings_team", slug=organisation.slug)
+    return _page(request, "member_new.html", "team", existing=existing, new=new)
+
+
+@settings_view
+def member_form(request: HttpRequest, membership_id: int) -> HttpResponse:
+    organisation = request.organisation
+    membership = _find(directory.team(organisation), membership_id)
+    initial = {"role": membership.role, "practitioner": membership.practitioner_id}
+    form = MemberForm(organisation, _data(request), initial=initial)
+    if _save(
+        request,
+        form,
+        lambda data: directory.change_member(membership, actor=request.user, **data),
+    ):
+        messages.success(request, "Rôle enregistré.")
+        return redirect("desk:settings_team", slug=organisation.slug)
+    return _page(
+        request,
+        "member.html",
+        "team",
+        form=form,
+        member=membership,
+        title=_member_name(membership),
+        is_me=membership.user_id == request.user.pk,
+    )
+
+
+@settings_view
+@require_POST
+def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    organisation = request.organisation
+    membership = _find(organisation.memberships.select_related("user"), membership_id)
+    name = _member_name(membership)
+    try:
+        directory.remove_member(membership, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("desk:settings_member", slug=organisation.slug, membership_id=membership.id)
+    if membership.user_id == request.user.pk:
+        if not request.user.memberships.exists():
+            # Their sessions, this one included, were ended: start a fresh one.
+            auth_logout(request)
+        messages.success(request, f"Vous ne faites plus partie de l'équipe de {organisation}.")
+        return redirect("desk:login")  # the login page sends a member elsewhere on
+    messages.success(request, f"{name} ne fait plus partie de l'équipe ; son compte reste.")
+    return redirect("desk:settings_team", slug=organisation.slug)
+
+
+@settings_view
+@require_POST
+def member_reset_second_factor(request: HttpRequest, membership_id: int) -> HttpResponse:
+    organisation = request.organisation
+    membership = _find(organisation.memberships.select_related("user"), membership_id)
+    try:
+        accounts.reset_member_second_factor(membership, actor=request.user)
+    except accounts.ResetRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Double authentification de {_member_name(membership)} réinitialisée : ses "
+            "sessions sont fermées ; à sa prochaine connexion, la personne l'active de nouveau.",
+        )
+    return redirect("desk:settings_member", slug=organisation.slug, membership_id=membership.id)
+
+
+def _member_name(membership) -> str:
+    user = membership.user
+    return user.get_full_name() or user.get_username()
 
 
 # Helpers ------------------------------------------------------------------------------------

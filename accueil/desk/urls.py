@@ -160,6 +160,28 @@ urlpatterns = [
         settings_views.absence_delete,
         name="settings_absence_delete",
     ),
+    # The team: memberships of the practice (same rule as the settings pages).
+    path("<slug:slug>/reglages/equipe/", settings_views.team, name="settings_team"),
+    path(
+        "<slug:slug>/reglages/equipe/ajouter/",
+        settings_views.member_new,
+        name="settings_member_new",
+    ),
+    path(
+        "<slug:slug>/reglages/equipe/<int:membership_id>/",
+        settings_views.member_form,
+        name="settings_member",
+    ),
+    path(
+        "<slug:slug>/reglages/equipe/<int:membership_id>/retirer/",
+        settings_views.member_remove,
+        name="settings_member_remove",
+    ),
+    path(
+        "<slug:slug>/reglages/equipe/<int:membership_id>/double-authentification/",
+        settings_views.member_reset_second_factor,
+        name="settings_member_reset_second_factor",
+    ),
     # Notification settings and texts: same rule as the settings pages.
     path("<slug:slug>/reglages/rappels/", notify_views.notify_settings, name="notify_settings"),
     path(

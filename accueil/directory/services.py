@@ -1,5 +1,5 @@
 """Who may book what (the audience of a channel against a motif's `bookable_by`), and the
-settings of an organisation: profile, sites, practitioners, motifs."""
+settings of an organisation: profile, sites, practitioners, motifs, its team (memberships)."""
 
 import datetime as dt
 import enum
@@ -8,11 +8,18 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import phonenumbers
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accueil.accounts import services as accounts
+from accueil.audit import services as audit
+from accueil.audit.models import Action, ObjectType
+from accueil.booking.models import Channel
 from accueil.directory import roles, signals
 from accueil.directory.models import Membership, Motif, Organisation, Practitioner, Site
 
@@ -268,6 +275,213 @@ def save_motif(
                 sender=Motif, organisation=organisation, old=old_name, new=motif.name
             )
     return motif
+
+
+# Team: who works in the practice, with which role --------------------------------------------
+# Owners add members (an existing login, or a new account whose user enrols a second factor at
+# first login), change their role, remove them. Every change is written to the practice's
+# journal (object: the user's account). A practice always keeps at least one owner.
+
+Role = Membership.Role
+# Roles that act for the practice's own agendas; outside roles are never a practitioner.
+LINKABLE_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.SECRETARY)
+LAST_OWNER = (
+    "L'établissement doit garder au moins un responsable : nommez d'abord un autre responsable."
+)
+
+
+def team(organisation: Organisation) -> QuerySet[Membership]:
+    """The practice's members with their account, the practitioner they are, and whether
+    their authenticator is set up (`has_second_factor`)."""
+    enrolled = TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
+    return (
+        organisation.memberships.select_related("user", "practitioner")
+        .annotate(has_second_factor=Exists(enrolled))
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+def add_member(
+    organisation: Organisation,
+    *,
+    actor: AbstractBaseUser,
+    username: str,
+    role: str,
+    practitioner: Practitioner | None = None,
+) -> Membership:
+    """Gives an existing login (a referrer, a practitioner of two practices) a role here."""
+    errors: Errors = {}
+    user = get_user_model().objects.filter(username__iexact=username.strip()).first()
+    if user is None or not user.is_active:
+        errors["username"] = ["Aucun compte actif avec cet identifiant."]
+    _check_role(errors, organisation, role, practitioner)
+    _raise(errors)
+    with transaction.atomic():
+        _lock(organisation)
+        if organisation.memberships.filter(user=user).exists():
+            _raise({"username": ["Ce compte fait déjà partie de l'équipe."]})
+        membership = Membership.objects.create(
+            user=user, organisation=organisation, role=role, practitioner=practitioner
+        )
+        _record(membership, actor, Action.CREATE, f"Ajouté à l'équipe : {_describe(membership)}")
+    return membership
+
+
+def create_member(
+    organisation: Organisation,
+    *,
+    actor: AbstractBaseUser,
+    first_name: str,
+    last_name: str,
+    username: str,
+    email: str,
+    role: str,
+    practitioner: Practitioner | None = None,
+    password: str,
+) -> Membership:
+    """A new account and its membership. The owner gives the user their first password; the
+    user enrols an authenticator at their first login (accounts.requires_second_factor)."""
+    User = get_user_model()
+    errors: Errors = {}
+    first_name = _text(errors, "first_name", first_name, 150, required=True)
+    last_name = _text(errors, "last_name", last_name, 150, required=True)
+    username = username.strip()
+    if not username:
+        errors["username"] = ["Ce champ est obligatoire."]
+    else:
+        try:
+            User._meta.get_field("username").run_validators(username)
+        except ValidationError:
+            errors["username"] = [
+                "L'identifiant compte au plus 150 caractères : lettres, chiffres et @ . + - _ "
+                "seulement."
+            ]
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = ["Adresse e-mail invalide."]
+    _check_role(errors, organisation, role, practitioner)
+    candidate = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    try:
+        password_validation.validate_password(password, candidate)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    _raise(errors)
+    with transaction.atomic():
+        _lock(organisation)
+        if User.objects.filter(username__iexact=username).exists():
+            _raise(
+                {
+                    "username": [
+                        "Cet identifiant est déjà pris : choisissez-en un autre, ou ajoutez ce "
+                        "compte existant à l'équipe."
+                    ]
+                }
+            )
+        user = User.objects.create_user(
+            username, email, password, first_name=first_name, last_name=last_name
+        )
+        membership = Membership.objects.create(
+            user=user, organisation=organisation, role=role, practitioner=practitioner
+        )
+        _record(
+            membership, actor, Action.CREATE, f"Compte créé et ajouté : {_describe(membership)}"
+        )
+    return membership
+
+
+def change_member(
+    membership: Membership,
+    *,
+    actor: AbstractBaseUser,
+    role: str,
+    practitioner: Practitioner | None = None,
+) -> Membership:
+    """A member's role and the practitioner they are; the last owner stays an owner."""
+    organisation = membership.organisation
+    errors: Errors = {}
+    _check_role(errors, organisation, role, practitioner)
+    _raise(errors)
+    with transaction.atomic():
+        _lock(organisation)
+        membership = Membership.objects.select_related("user", "practitioner").get(pk=membership.pk)
+        if role != Role.OWNER and _is_last_owner(membership):
+            _raise({"role": [LAST_OWNER]})
+        before = _describe(membership)
+        membership.role, membership.practitioner = role, practitioner
+        membership.save(update_fields=["role", "practitioner"])
+        after = _describe(membership)
+        if after != before:
+            _record(membership, actor, Action.UPDATE, f"Rôle changé : {before} → {after}")
+    return membership
+
+
+def remove_member(membership: Membership, *, actor: AbstractBaseUser) -> int:
+    """Takes the user out of the practice; their account stays. Whoever is left with no
+    practice at all is logged out everywhere (their sessions could open nothing anyway, and
+    should not linger). Returns the number of sessions ended."""
+    organisation = membership.organisation
+    with transaction.atomic():
+        _lock(organisation)
+        membership = Membership.objects.select_related("user", "practitioner").get(pk=membership.pk)
+        if _is_last_owner(membership):
+            _raise({"__all__": [LAST_OWNER]})
+        user = membership.user
+        _record(membership, actor, Action.DELETE, f"Retiré de l'équipe : {_describe(membership)}")
+        membership.delete()
+        ended = 0
+        if not Membership.objects.filter(user=user).exists():
+            ended = accounts.end_sessions(user)
+    return ended
+
+
+def _check_role(
+    errors: Errors, organisation: Organisation, role: str, practitioner: Practitioner | None
+) -> None:
+    if role not in Role.values:
+        errors["role"] = ["Choisissez un rôle de la liste."]
+    if practitioner is None:
+        return
+    if practitioner.organisation_id != organisation.id:
+        errors["practitioner"] = ["Ce praticien n'appartient pas à cet établissement."]
+    elif role in Role.values and role not in LINKABLE_ROLES:
+        label = Role(role).label.lower()
+        errors["practitioner"] = [f"Un {label} n'est pas un praticien de l'établissement."]
+
+
+def _lock(organisation: Organisation) -> None:
+    """Team changes of one practice wait for each other: two owners demoting each other at
+    the same time cannot leave it without any."""
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+
+
+def _is_last_owner(membership: Membership) -> bool:
+    return (
+        membership.role == Role.OWNER
+        and not membership.organisation.memberships.filter(role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def _describe(membership: Membership) -> str:
+    text = f"{membership.user.get_username()}, {membership.get_role_display().lower()}"
+    if membership.practitioner is not None:
+        text += f" ({membership.practitioner.display_name})"
+    return text
+
+
+def _record(membership: Membership, actor: AbstractBaseUser, action: Action, summary: str):
+    audit.record(
+        organisation_id=membership.organisation_id,
+        action=action,
+        object_type=ObjectType.ACCOUNT,
+        object_id=membership.user_id,
+        channel=Channel.DESK,
+        actor=actor,
+        summary=summary,
+    )
 
 
 def _own(organisation: Organisation, obj):

@@ -44,6 +44,14 @@ def url(practice, name, *args):
     return reverse(f"desk:{name}", args=[practice["organisation"].slug, *args])
 
 
+POST_ONLY = {
+    "settings_period_delete",
+    "settings_absence_delete",
+    "settings_member_remove",
+    "settings_member_reset_second_factor",
+}
+
+
 def settings_urls(practice) -> list[tuple[str, str]]:
     p = practice["practitioner"]
     absence = factories.absence(p, wall_clock(MONDAY, dt.time(14)), wall_clock(MONDAY, dt.time(15)))
@@ -54,6 +62,7 @@ def settings_urls(practice) -> list[tuple[str, str]]:
         "motif_id": practice["motif"].id,
         "period_id": p.opening_periods.get().id,
         "absence_id": absence.id,
+        "membership_id": practice["member"].memberships.get().id,
     }
     return [
         (
@@ -123,14 +132,14 @@ def motif_body(practice, **changes) -> dict:
 
 def test_every_settings_page_is_in_the_access_sweep(practice):
     names = {name for name, _ in settings_urls(practice)}
-    assert len(names) == 16
+    assert len(names) == 21
     assert {"settings", "settings_period_delete", "settings_absence_delete"} <= names
 
 
 def test_members_read_settings_without_edit_buttons(member, practice):
     for name, page_url in settings_urls(practice):
         response = member.get(page_url)
-        if name.endswith("_delete"):
+        if name in POST_ONLY:
             assert response.status_code == 405, name
             continue
         html = response.content.decode()
@@ -138,6 +147,7 @@ def test_members_read_settings_without_edit_buttons(member, practice):
         assert "Seul le responsable de l'établissement peut les modifier" in html, name
         assert "Enregistrer</button>" not in html and "Supprimer" not in html, name
         assert "Ajouter un lieu" not in html and "Ajouter une plage" not in html, name
+        assert "Ajouter un membre" not in html and "Retirer de l" not in html, name
 
 
 def test_members_posts_are_refused_and_change_nothing(member, practice):

@@ -139,6 +139,7 @@ def build() -> World:
         "sheet_version": sheet.version,
         "contract_id": contract.id,
         "operator_id": alice.id,
+        "membership_id": users["secretary"].memberships.get().id,
         "month": "2027-01",
         # The admin's converters: an object of the first model it lists.
         "app_label": "directory",
