@@ -69,6 +69,7 @@ from accueil.notify import sending, services  # noqa: E402
 from accueil.notify.models import Channel as Via  # noqa: E402
 from accueil.notify.models import Kind, Message  # noqa: E402
 from accueil.patients.models import Patient  # noqa: E402
+from accueil.reception import sheets  # noqa: E402
 from tests.notify.fake_sms import FakeSmsProvider  # noqa: E402
 
 PRACTITIONERS = 50
@@ -159,10 +160,11 @@ def queue_reminders(appointments: list[Appointment], run: str) -> int:
     now = timezone.now()
     organisation = appointments[0].site.organisation
     own_texts: dict = {}
+    patient_texts = sheets.patient_texts(organisation)
     rows = []
     for appointment in appointments:
         values = services.appointment_values(
-            appointment, appointment.site, organisation, appointment.patient
+            appointment, appointment.site, organisation, appointment.patient, patient_texts
         )
         draft = services.Draft(
             kind=Kind.REMINDER,

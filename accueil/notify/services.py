@@ -188,13 +188,12 @@ def appointment_values(
     site: Site,
     organisation: Organisation,
     patient: Patient,
-    patient_texts: PublicTexts | None = None,
+    patient_texts: PublicTexts,
 ) -> dict[str, str]:
+    """`patient_texts`: the instruction sheet's, the one home of the motif's instructions
+    (decision 0014); read once for many appointments of one organisation."""
     motif = appointment.motif
     place, place_short = _places(motif, site)
-    # The instruction sheet is the one home of the motif's instructions (decision 0014).
-    if patient_texts is None:
-        patient_texts = sheets.patient_texts(organisation)
     instructions = patient_texts.for_motif(motif.name)
     return {
         **_common_values(organisation, patient),
