@@ -11,27 +11,19 @@ Drives Debian's Chromium (/usr/bin/chromium, `make install` installs it) with Pl
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import sys
 from pathlib import Path
 
-from django_otp.oath import TOTP
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from accueil.accounts.demo import demo_code  # noqa: E402
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PRACTICE = "msp-deux-vallees"
 DESK_LOGIN, DESK_PASSWORD = "accueil.deuxvallees", "demo-accueil-2026"  # seed_demo
-
-
-def demo_code(username: str) -> str:
-    """The demo login's current code: its secret is public by construction
-    (accounts.services.demo_key, repeated here so the script needs no database)."""
-    key = hashlib.sha1(f"accueil-demo-totp:{username}".encode()).digest()
-    return f"{TOTP(key).token():06d}"
 
 
 def shoot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:

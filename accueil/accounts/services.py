@@ -7,7 +7,6 @@ extend when a new kind of staff appears.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from base64 import b32encode
 from importlib import import_module
@@ -23,6 +22,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accueil.accounts.demo import demo_key
 from accueil.accounts.models import LoginSession
 from accueil.audit import services as audit
 from accueil.audit.context import client_ip
@@ -300,12 +300,6 @@ def recent_logins(user: AbstractBaseUser, limit: int = 5) -> list[AuditEntry]:
 
 
 # Demo ------------------------------------------------------------------------------------
-
-
-def demo_key(username: str) -> str:
-    """A demo user's TOTP secret (hex), the same at every seeding: whoever added it to an
-    application keeps it. Public by construction, like the demo password: demo only."""
-    return hashlib.sha1(f"accueil-demo-totp:{username}".encode()).hexdigest()
 
 
 def give_demo_authenticator(user: AbstractBaseUser) -> TOTPDevice:
