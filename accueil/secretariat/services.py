@@ -987,6 +987,7 @@ def withdraw_contract(
     )
     if contract is None:
         return None
+    secretariat = contract.secretariat
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract.pk)
         underway = QueuedCall.objects.filter(
@@ -997,7 +998,6 @@ def withdraw_contract(
             raise CallsUnderway()
         contract.accepted_at, contract.accepted_by = None, None
         contract.save(update_fields=["accepted_at", "accepted_by"])
-        secretariat = Organisation.objects.get(pk=contract.secretariat_id)
         summary = f"Accord du cabinet retiré : {secretariat.name} ne reçoit plus ses appels"
         _audit_contract(contract, AuditAction.UPDATE, user, summary)
     contract.secretariat = secretariat
